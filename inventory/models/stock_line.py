@@ -1,0 +1,111 @@
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import QUANTITY_DIGITS, QUANTITY_PLACES, Variant
+from warehouses.models import Warehouse
+
+from ..querysets import StockLineQuerySet
+
+ZERO = Decimal("0.000")
+
+
+def quantity_field(verbose_name, **kwargs):
+    kwargs.setdefault("max_digits", QUANTITY_DIGITS)
+    kwargs.setdefault("decimal_places", QUANTITY_PLACES)
+    return models.DecimalField(verbose_name, **kwargs)
+
+
+class StockStatus(models.TextChoices):
+    OK = "ok", _("OK")
+    LOW = "low", _("Low stock")
+    OUT = "out", _("Stockout")
+
+
+class StockLine(models.Model):
+    """One variant in one warehouse: the quantities the whole app is about."""
+
+    variant = models.ForeignKey(
+        Variant, verbose_name=_("variant"), on_delete=models.PROTECT, related_name="stock_lines"
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="stock_lines"
+    )
+    #: Physically in the warehouse (the "Total"). Equals the sum of the line's movements.
+    on_hand = quantity_field(_("on hand"), default=ZERO)
+    #: Promised to open orders, not yet shipped.
+    reserved = quantity_field(_("reserved"), default=ZERO)
+    #: Physically there but not sellable (quality hold, damage, count in progress).
+    locked = quantity_field(_("locked"), default=ZERO)
+    #: What can be sold now; computed by the database so it can be indexed and sorted on.
+    available = models.GeneratedField(
+        expression=F("on_hand") - F("reserved") - F("locked"),
+        output_field=models.DecimalField(max_digits=QUANTITY_DIGITS + 1, decimal_places=3),
+        db_persist=True,
+        verbose_name=_("available"),
+    )
+    #: Overrides the variant's alert threshold in this warehouse when set.
+    alert_threshold = quantity_field(
+        _("alert threshold in this warehouse"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: the variant's threshold applies."),
+    )
+    last_movement_at = models.DateTimeField(_("last movement"), null=True, blank=True)
+    #: Hash of the line's latest movement: the anchor of its tamper-evident chain.
+    ledger_head = models.CharField(_("ledger head"), max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = StockLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["variant__sku", "warehouse__code"]
+        verbose_name = _("stock line")
+        verbose_name_plural = _("stock lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "warehouse"], name="inventory_stockline_variant_warehouse_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="inventory_stockline_reserved_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(locked__gte=0), name="inventory_stockline_locked_gte_0"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["warehouse", "variant"], name="inventory_sl_wh_variant"),
+            models.Index(fields=["last_movement_at"], name="inventory_sl_last_movement"),
+        ]
+        permissions = [
+            ("receive_stock", _("Can receive stock")),
+            ("adjust_stock", _("Can adjust stock")),
+            ("transfer_stock", _("Can transfer stock")),
+            ("lock_stock", _("Can lock and unlock stock")),
+            ("count_stock", _("Can run physical counts")),
+            ("reserve_stock", _("Can reserve, release and ship stock for orders")),
+            ("export_stock", _("Can export inventory and movement CSV")),
+        ]
+
+    def __str__(self):
+        return f"{self.variant.sku} @ {self.warehouse.code}"
+
+    def get_absolute_url(self):
+        return reverse("inventory:sku_detail", kwargs={"sku": self.variant.sku})
+
+    @property
+    def effective_alert_threshold(self):
+        if self.alert_threshold is not None:
+            return self.alert_threshold
+        return self.variant.effective_alert_threshold
+
+
+def stock_status(available, threshold) -> str:
+    if available <= 0:
+        return StockStatus.OUT
+    if threshold is not None and available < threshold:
+        return StockStatus.LOW
+    return StockStatus.OK
