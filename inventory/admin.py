@@ -1,0 +1,93 @@
+"""The admin shows stock and the ledger; it never changes a quantity by itself.
+
+Stock lines: only the per-warehouse alert threshold is editable. Movements and hold changes
+are read-only (and the database refuses UPDATE and DELETE on them anyway).
+"""
+
+from django.contrib import admin
+
+from .models import HoldChange, Movement, StockLine
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StockLine)
+class StockLineAdmin(admin.ModelAdmin):
+    list_display = (
+        "variant",
+        "warehouse",
+        "available",
+        "reserved",
+        "locked",
+        "on_hand",
+        "alert_threshold",
+        "last_movement_at",
+    )
+    list_filter = ("warehouse",)
+    search_fields = ("variant__sku", "variant__product__name")
+    list_select_related = ("variant__product", "warehouse")
+    fields = (
+        "variant",
+        "warehouse",
+        "on_hand",
+        "reserved",
+        "locked",
+        "available",
+        "alert_threshold",
+        "last_movement_at",
+        "ledger_head",
+    )
+    readonly_fields = tuple(f for f in fields if f != "alert_threshold")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Movement)
+class MovementAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "stock_line",
+        "type",
+        "reason",
+        "quantity",
+        "balance_after",
+        "reference",
+        "created_by",
+    )
+    list_filter = ("type", "reason", "stock_line__warehouse")
+    search_fields = ("stock_line__variant__sku", "reference", "note")
+    list_select_related = ("stock_line__variant__product", "stock_line__warehouse", "created_by")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(HoldChange)
+class HoldChangeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "stock_line",
+        "kind",
+        "reason",
+        "reserved_delta",
+        "locked_delta",
+        "reference",
+        "created_by",
+    )
+    list_filter = ("kind", "reason", "stock_line__warehouse")
+    search_fields = ("stock_line__variant__sku", "reference")
+    list_select_related = ("stock_line__variant__product", "stock_line__warehouse", "created_by")
+    show_full_result_count = False
