@@ -6,7 +6,7 @@ removing or inserting a movement anywhere in a line's history breaks the chain.
 """
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
@@ -17,6 +17,18 @@ from django.db.models import Sum
 from .models import HoldChange, Movement, StockLine
 
 FIELD_SEPARATOR = "\x1f"
+
+#: Further invariants registered by the apps that own them (the order pipeline checks that
+#: reserved equals what open orders hold), so that inventory never imports those apps.
+#: Each is a callable returning problem strings.
+EXTRA_CHECKS: list[Callable[[], Iterable[str]]] = []
+
+
+def register_check(check: Callable[[], Iterable[str]]):
+    EXTRA_CHECKS.append(check)
+    return check
+
+
 ITERATOR_CHUNK = 5000
 
 
@@ -175,4 +187,6 @@ def verify_ledger() -> LedgerReport:
                 f"{label}: available {on_hand - reserved - locked} is below zero "
                 "in a warehouse that does not allow negative stock"
             )
+    for check in EXTRA_CHECKS:
+        report.problems.extend(check())
     return report

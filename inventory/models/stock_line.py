@@ -40,6 +40,8 @@ class StockLine(models.Model):
     reserved = quantity_field(_("reserved"), default=ZERO)
     #: Physically there but not sellable (quality hold, damage, count in progress).
     locked = quantity_field(_("locked"), default=ZERO)
+    #: Ordered from suppliers, not yet received: the sum of open expected receptions.
+    incoming = quantity_field(_("incoming"), default=ZERO)
     #: What can be sold now; computed by the database so it can be indexed and sorted on.
     available = models.GeneratedField(
         expression=F("on_hand") - F("reserved") - F("locked"),
@@ -74,6 +76,9 @@ class StockLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(locked__gte=0), name="inventory_stockline_locked_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(incoming__gte=0), name="inventory_stockline_incoming_gte_0"
             ),
         ]
         indexes = [

@@ -28,7 +28,7 @@ LineKey = tuple[int, int]  # (variant_id, warehouse_id)
 #: so chunking the lookup there loses nothing.
 SQLITE_CHUNK = 5000
 BULK_BATCH = 2000
-LINE_FIELDS = ("on_hand", "reserved", "locked", "last_movement_at", "ledger_head")
+LINE_FIELDS = ("on_hand", "reserved", "locked", "incoming", "last_movement_at", "ledger_head")
 
 
 def _lookup_filters(keys: Iterable[LineKey]) -> list[Q]:
@@ -106,7 +106,8 @@ class StockBatch:
         self.hold_changes: list[HoldChange] = []
         self._available_before = {key: _available(line) for key, line in lines.items()}
         self._touched: dict[LineKey, StockLine] = {}
-        self._unchecked: set[LineKey] = set()
+        #: Lines where some change must respect the available-stock rule.
+        self._checked: set[LineKey] = set()
 
     @classmethod
     def lock(cls, keys: Iterable[LineKey], *, user=None) -> "StockBatch":
@@ -178,17 +179,22 @@ class StockBatch:
         self._touch(line, check_available=True)
         return change
 
+    def expect(self, line: StockLine, *, incoming_delta: Decimal) -> None:
+        """Change the quantity expected from suppliers (open expected receptions explain it)."""
+        line.incoming += incoming_delta
+        self._touch(line, check_available=False)
+
     def _touch(self, line: StockLine, check_available: bool) -> None:
         key = (line.variant_id, line.warehouse_id)
         self._touched[key] = line
-        if not check_available:
-            self._unchecked.add(key)
+        if check_available:
+            self._checked.add(key)
 
     def shortfalls(self) -> list[Shortfall]:
         """Lines whose available stock this batch would take below zero where not allowed."""
         found = []
         for key, line in sorted(self._touched.items()):
-            if key in self._unchecked or line.warehouse.allow_negative_stock:
+            if key not in self._checked or line.warehouse.allow_negative_stock:
                 continue
             before = self._available_before[key]
             after = _available(line)
