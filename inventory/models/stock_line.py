@@ -57,6 +57,9 @@ class StockLine(models.Model):
         help_text=_("Blank: the variant's threshold applies."),
     )
     last_movement_at = models.DateTimeField(_("last movement"), null=True, blank=True)
+    #: Last change of any quantity (movement, reservation, lock, incoming): what an API client
+    #: syncing "what changed since" filters on.
+    changed_at = models.DateTimeField(_("last change"), null=True, blank=True, editable=False)
     #: Hash of the line's latest movement: the anchor of its tamper-evident chain.
     ledger_head = models.CharField(_("ledger head"), max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -84,6 +87,7 @@ class StockLine(models.Model):
         indexes = [
             models.Index(fields=["warehouse", "variant"], name="inventory_sl_wh_variant"),
             models.Index(fields=["last_movement_at"], name="inventory_sl_last_movement"),
+            models.Index(fields=["changed_at"], name="inventory_sl_changed"),
         ]
         permissions = [
             ("receive_stock", _("Can receive stock")),

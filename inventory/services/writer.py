@@ -28,7 +28,15 @@ LineKey = tuple[int, int]  # (variant_id, warehouse_id)
 #: so chunking the lookup there loses nothing.
 SQLITE_CHUNK = 5000
 BULK_BATCH = 2000
-LINE_FIELDS = ("on_hand", "reserved", "locked", "incoming", "last_movement_at", "ledger_head")
+LINE_FIELDS = (
+    "on_hand",
+    "reserved",
+    "locked",
+    "incoming",
+    "last_movement_at",
+    "ledger_head",
+    "changed_at",
+)
 
 
 def _lookup_filters(keys: Iterable[LineKey]) -> list[Q]:
@@ -242,6 +250,8 @@ class StockBatch:
             line.last_movement_at = now
         for change in self.hold_changes:
             change.created_at = now
+        for line in self._touched.values():
+            line.changed_at = now
         Movement.objects.bulk_create(self.movements, batch_size=BULK_BATCH)
         HoldChange.objects.bulk_create(self.hold_changes, batch_size=BULK_BATCH)
         self._write_lines(list(self._touched.values()))
