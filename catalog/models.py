@@ -14,6 +14,9 @@ sku_validator = RegexValidator(
 
 QUANTITY_DIGITS = 15
 QUANTITY_PLACES = 3
+#: Unit costs and average costs: DECIMAL(14, 4), like Movement.unit_cost.
+COST_DIGITS = 14
+COST_PLACES = 4
 
 
 class Unit(models.TextChoices):
@@ -142,6 +145,17 @@ class Variant(models.Model):
         validators=[MinValueValidator(0)],
         help_text=_("Blank: the product's default threshold applies."),
     )
+    #: Weighted average cost of one unit over the variant's stock in every warehouse. Kept by
+    #: the reception service (inventory.services.stock_receive); never edited by hand.
+    average_cost = models.DecimalField(
+        _("average cost"),
+        max_digits=COST_DIGITS,
+        decimal_places=COST_PLACES,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Weighted average of the unit costs received. Blank: no cost received yet."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -183,3 +197,47 @@ class Variant(models.Model):
         if self.alert_threshold is not None:
             return self.alert_threshold
         return self.product.alert_threshold
+
+
+class AverageCost(models.Model):
+    """The weighted average cost a variant had from ``effective_at`` until its next row.
+
+    Written by the reception service in the same transaction as the reception that changed the
+    average, so that stock can be valued at any past moment. Append-only by convention: the
+    admin shows it read-only.
+    """
+
+    variant = models.ForeignKey(
+        Variant,
+        verbose_name=_("variant"),
+        on_delete=models.PROTECT,
+        related_name="average_costs",
+    )
+    #: The time of the reception's movements (Movement.created_at).
+    effective_at = models.DateTimeField(_("from"))
+    average_cost = models.DecimalField(
+        _("average cost"), max_digits=COST_DIGITS, decimal_places=COST_PLACES
+    )
+    #: The variant's on-hand quantity across all warehouses right after the reception.
+    on_hand_after = models.DecimalField(
+        _("on hand after"), max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES
+    )
+    #: The reception's operation (Movement.operation of its movements).
+    operation = models.UUIDField(_("operation"))
+
+    class Meta:
+        ordering = ["-effective_at", "-id"]
+        verbose_name = _("average cost change")
+        verbose_name_plural = _("average cost history")
+        indexes = [
+            # Covering index: "the cost as of T" (latest row before T, the later id first on a
+            # tie) is one index-only probe per variant.
+            models.Index(
+                fields=["variant", "effective_at", "id"],
+                include=["average_cost"],
+                name="catalog_avgcost_variant_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.average_cost:f} from {self.effective_at:%Y-%m-%d %H:%M}"

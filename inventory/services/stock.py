@@ -6,7 +6,7 @@ together, and raises a ``StockError`` with a ``code`` when a rule is broken.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import transaction
@@ -23,6 +23,7 @@ from ..models import (
     MovementReason,
     MovementType,
 )
+from .costing import CostBook, clean_unit_cost
 from .errors import (
     MSG_EXCEEDS_LOCKED,
     MSG_EXCEEDS_RESERVED,
@@ -80,26 +81,35 @@ def stock_receive(
 ) -> list[Movement]:
     """Enter received goods: one Entry movement per line, all lines or none.
 
-    Locks: the stock lines of the received variants in ``warehouse``.
+    Each line with a unit cost updates its variant's weighted average cost; a line without one
+    enters at the current average. Every movement records the cost it used.
+
+    Locks: the stock lines of the received variants in ``warehouse``, then the variant rows.
     """
     require_reason(reason, (MovementReason.SUPPLIER_RECEPTION, MovementReason.RETURN_RESTOCKED))
     _require_active(warehouse)
-    lines = _cleaned(lines)
+    lines = [replace(line, unit_cost=clean_unit_cost(line.unit_cost)) for line in _cleaned(lines)]
     with transaction.atomic():
         batch = StockBatch.lock(_keys(lines, warehouse), user=user)
+        costs = CostBook.lock(line.variant.pk for line in lines)
         movements = [
             batch.move(
                 batch.line(line.variant, warehouse),
                 type=MovementType.ENTRY,
                 reason=reason,
                 quantity=line.quantity,
-                unit_cost=line.unit_cost,
+                unit_cost=costs.receive(line.variant, line.quantity, line.unit_cost),
                 reference=reference,
                 note=note,
             )
             for line in lines
         ]
         batch.commit()
+        costs.save(
+            moment=movements[0].created_at,
+            operation=batch.operation,
+            received=[line.variant for line in lines],
+        )
     return movements
 
 
