@@ -7,4 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("inventory/", include("inventory.urls")),
+    path("orders/", include("orders.urls")),
+    path("api/v1/", include("api.urls")),
 ]

@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "catalog",
     "warehouses",
     "inventory",
+    "orders",
+    "api",
 ]
 
 MIDDLEWARE = [
