@@ -29,7 +29,16 @@ LineKey = tuple[int, int]  # (variant_id, warehouse_id)
 #: SQLite refuses statements with more bound parameters than this; it has no row locks either,
 #: so chunking the lookup there loses nothing.
 SQLITE_CHUNK = 5000
-LINE_FIELDS = ("on_hand", "reserved", "locked", "incoming", "last_movement_at", "ledger_head")
+LINE_FIELDS = (
+    "on_hand",
+    "reserved",
+    "locked",
+    "incoming",
+    "last_movement_at",
+    "ledger_head",
+    # When any quantity last changed: what API clients sync on (GET /api/v1/inventory).
+    "changed_at",
+)
 
 
 def _key_conditions(keys: Iterable[LineKey]) -> list[Q]:
