@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 #: Letters, digits, "-", "_" and "." only: a SKU appears in URLs and CSV files.
-SKU_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+SKU_PATTERN = r"^[A-Za-z0-9._-]{1,64}\Z"
 sku_validator = RegexValidator(
     SKU_PATTERN,
     _("A SKU is 1 to 64 letters, digits, hyphens, underscores or dots."),

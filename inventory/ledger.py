@@ -30,6 +30,7 @@ def register_check(check: Callable[[], Iterable[str]]):
 
 
 ITERATOR_CHUNK = 5000
+QUANTUM = Decimal("0.001")
 
 
 def _quantity(value: Decimal) -> str:
@@ -165,7 +166,8 @@ def verify_ledger() -> LedgerReport:
             next_movements = next(movements, None)
         held = {"reserved": zero, "locked": zero}
         if next_hold is not None and next_hold["stock_line_id"] == pk:
-            held = next_hold
+            # SQLite sums decimals as floats: bring the sums back to the stored 3 places.
+            held = {name: next_hold[name].quantize(QUANTUM) for name in held}
             next_hold = next(holds, None)
 
         report.movements += len(line_movements)

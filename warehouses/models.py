@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 warehouse_code_validator = RegexValidator(
-    r"^[A-Za-z0-9_-]{1,20}$",
+    r"^[A-Za-z0-9_-]{1,20}\Z",
     _("A warehouse code is 1 to 20 letters, digits, hyphens or underscores."),
     code="invalid_warehouse_code",
 )

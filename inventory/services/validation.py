@@ -41,10 +41,11 @@ def clean_quantity(value, *, variant: Variant, sign: str = "positive") -> Decima
     ``sign`` is "positive" (> 0), "non_negative" (>= 0) or "non_zero" (a signed delta).
     """
     number = to_decimal(value)
-    if number.as_tuple().exponent < -3 and number != number.quantize(QUANTUM):
-        raise InvalidQuantity(MSG_TOO_MANY_DECIMALS, code="too_many_decimals")
+    # Size first: quantizing a number with more digits than the decimal context holds fails.
     if abs(number) >= MAX_QUANTITY:
         raise InvalidQuantity(MSG_TOO_LARGE, code="quantity_too_large")
+    if number.as_tuple().exponent < -3 and number != number.quantize(QUANTUM):
+        raise InvalidQuantity(MSG_TOO_MANY_DECIMALS, code="too_many_decimals")
     if sign == "positive" and number <= 0:
         raise InvalidQuantity(MSG_NOT_POSITIVE, code="quantity_not_positive")
     if sign == "non_negative" and number < 0:
