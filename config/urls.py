@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("inventory/", include("inventory.urls")),
+    path("movements/", include("inventory.journal_urls")),
     path("orders/", include("orders.urls")),
     path("api/v1/", include("api.urls")),
 ]

@@ -74,3 +74,11 @@ class MovementQuerySet(models.QuerySet):
 
     def before(self, moment):
         return self.filter(created_at__lt=moment)
+
+    def visible_to(self, user):
+        """Movements of the warehouses ``user`` may see (see StockLineQuerySet.visible_to)."""
+        from warehouses.models import Warehouse
+
+        if user.is_superuser or not user.assigned_warehouses.exists():
+            return self
+        return self.filter(stock_line__warehouse__in=Warehouse.objects.visible_to(user))

@@ -1,0 +1,1 @@
+"""Read-side functions for screens and exports: each combines QuerySet methods for one use."""
