@@ -6,7 +6,11 @@ are read-only (and the database refuses UPDATE and DELETE on them anyway).
 
 from django.contrib import admin
 
+from catalog.csv_formats import SafeExportMixin
+from warehouses.models import Warehouse
+
 from .models import HoldChange, Movement, StockLine
+from .resources import MovementResource, StockLineResource
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -21,7 +25,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockLine)
-class StockLineAdmin(admin.ModelAdmin):
+class StockLineAdmin(SafeExportMixin, admin.ModelAdmin):
     list_display = (
         "variant",
         "warehouse",
@@ -48,6 +52,11 @@ class StockLineAdmin(admin.ModelAdmin):
     )
     readonly_fields = tuple(f for f in fields if f != "alert_threshold")
     show_full_result_count = False
+    resource_classes = [StockLineResource]
+    streamed_alternative = "the inventory CSV (/inventory/export.csv)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
     def has_add_permission(self, request):
         return False
@@ -57,7 +66,7 @@ class StockLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Movement)
-class MovementAdmin(ReadOnlyAdmin):
+class MovementAdmin(SafeExportMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "stock_line",
@@ -73,6 +82,11 @@ class MovementAdmin(ReadOnlyAdmin):
     list_select_related = ("stock_line__variant__product", "stock_line__warehouse", "created_by")
     date_hierarchy = "created_at"
     show_full_result_count = False
+    resource_classes = [MovementResource]
+    streamed_alternative = "the movement journal's CSV (/movements/export.csv)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
 
 @admin.register(HoldChange)
@@ -91,3 +105,7 @@ class HoldChangeAdmin(ReadOnlyAdmin):
     search_fields = ("stock_line__variant__sku", "reference")
     list_select_related = ("stock_line__variant__product", "stock_line__warehouse", "created_by")
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        visible = Warehouse.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(stock_line__warehouse__in=visible)

@@ -1,0 +1,455 @@
+"""The catalog in the admin's import and export (django-import-export).
+
+The catalog file has one row per variant, keyed by SKU (case-insensitively, as SKUs are
+unique): ``Product, Variant, SKU, Barcode, Unit, Alert threshold, Category, Active`` (and
+``Average cost`` on export, which an import ignores: receptions keep it). A row names its
+product; the product is found by name, or created, with the row's category. An existing
+variant whose row names another product moves to that product (rename products in the product
+import instead).
+
+Built for whole catalogs: the variants, products, categories and barcodes a file mentions are
+read in a few queries before the rows are looked at, rows are validated in memory, and written
+with bulk inserts and updates. Every problem is reported against its row (the preview lists
+them all) and any bad row rolls the whole import back.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models.functions import Lower
+from import_export import fields, widgets
+from import_export.instance_loaders import BaseInstanceLoader, CachedInstanceLoader
+
+from .csv_formats import DecimalWidget, SafeResource
+from .models import Category, Product, Supplier, Unit, Variant
+
+SKU = "SKU"
+PRODUCT = "Product"
+CATEGORY = "Category"
+BARCODE = "Barcode"
+#: SQLite refuses statements with more bound parameters than this.
+CHUNK = 5000
+BATCH_SIZE = 1000
+PRODUCT_NAME_LENGTH = Product._meta.get_field("name").max_length
+
+MSG_DUPLICATE_SKU = "SKU “%(sku)s” is on more than one row (rows %(rows)s): give it one row."
+MSG_PRODUCT_REQUIRED = "Give the name of the product this new variant belongs to."
+MSG_PRODUCT_TOO_LONG = "A product name is at most %(limit)s characters."
+MSG_PRODUCT_AMBIGUOUS = (
+    "Several products are named “%(name)s”: rename one of them in the admin first."
+)
+MSG_CATEGORY_CONFLICT = (
+    "Rows %(rows)s give product “%(product)s” different categories (%(categories)s)."
+)
+MSG_DUPLICATE_BARCODE = "Barcode %(barcode)s is on more than one row (rows %(rows)s)."
+MSG_BARCODE_TAKEN = "Barcode %(barcode)s already belongs to SKU %(sku)s."
+MSG_UNKNOWN_UNIT = "“%(value)s” is not a unit: use one of %(units)s."
+MSG_UNKNOWN_CATEGORY = "There is no category named “%(name)s”."
+MSG_UNKNOWN_PRODUCT_ID = "There is no product with ID %(id)s: leave the ID blank to add a product."
+
+
+def sku_key(value) -> str:
+    return str(value or "").strip().lower()
+
+
+def _chunks(values: list) -> Iterable[list]:
+    step = CHUNK if connection.vendor == "sqlite" else max(len(values), 1)
+    for start in range(0, len(values), step):
+        yield values[start : start + step]
+
+
+def _rows_text(numbers: Iterable[int]) -> str:
+    return ", ".join(str(number) for number in sorted(numbers))
+
+
+class TextWidget(widgets.CharWidget):
+    """Text without surrounding spaces."""
+
+    def clean(self, value, row=None, **kwargs):
+        return super().clean(value, row, **kwargs).strip()
+
+
+class BarcodeWidget(TextWidget):
+    """A barcode, or None when blank (barcodes are unique, blanks are not)."""
+
+    def clean(self, value, row=None, **kwargs):
+        return super().clean(value, row, **kwargs) or None
+
+
+class UnitWidget(widgets.Widget):
+    """A unit by its code (``kg``) or its name (``kilogram``), in any case."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip().lower()
+        if not text:
+            return None
+        for code, label in Unit.choices:
+            if text in (code, str(label).lower()):
+                return code
+        units = ", ".join(f"{code} ({label})" for code, label in Unit.choices)
+        raise ValueError(MSG_UNKNOWN_UNIT % {"value": value, "units": units})
+
+
+class SkuInstanceLoader(BaseInstanceLoader):
+    """Finds a row's variant among those read by ``CatalogResource.before_import``."""
+
+    def get_instance(self, row):
+        return self.resource.existing.get(sku_key(row.get(SKU)))
+
+
+class CatalogResource(SafeResource):
+    """Products and variants, one row per variant, keyed by SKU."""
+
+    product = fields.Field(attribute="product__name", column_name=PRODUCT, readonly=True)
+    name = fields.Field(attribute="name", column_name="Variant", widget=TextWidget())
+    sku = fields.Field(attribute="sku", column_name=SKU, widget=TextWidget())
+    barcode = fields.Field(attribute="barcode", column_name=BARCODE, widget=BarcodeWidget())
+    unit = fields.Field(
+        attribute="unit", column_name="Unit", widget=UnitWidget(), saves_null_values=False
+    )
+    alert_threshold = fields.Field(
+        attribute="alert_threshold", column_name="Alert threshold", widget=DecimalWidget()
+    )
+    category = fields.Field(
+        attribute="product__category__name", column_name=CATEGORY, readonly=True
+    )
+    is_active = fields.Field(
+        attribute="is_active",
+        column_name="Active",
+        widget=widgets.BooleanWidget(),
+        saves_null_values=False,
+    )
+    average_cost = fields.Field(attribute="average_cost", column_name="Average cost", readonly=True)
+
+    class Meta:
+        model = Variant
+        fields = (
+            "product",
+            "name",
+            "sku",
+            "barcode",
+            "unit",
+            "alert_threshold",
+            "category",
+            "is_active",
+            "average_cost",
+        )
+        import_id_fields = ("sku",)
+        instance_loader_class = SkuInstanceLoader
+        use_bulk = True
+        batch_size = BATCH_SIZE
+        skip_unchanged = True
+        report_skipped = False
+
+    #: Model fields an import writes (``product`` is resolved from the Product column).
+    WRITTEN = ("sku", "product", "name", "barcode", "unit", "alert_threshold", "is_active")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.existing: dict[str, Variant] = {}
+        self.row_product: dict[int, Product] = {}
+        self.row_problems: dict[int, dict[str, list[str]]] = defaultdict(dict)
+        self.recategorised: set[int] = set()
+
+    def get_queryset(self):
+        return Variant.objects.select_related("product__category")
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("product__category")
+
+    def get_bulk_update_fields(self):
+        return list(self.WRITTEN)
+
+    # --- Everything a file needs, read and checked before its rows -------------------------
+
+    def _problem(self, number: int, field: str, message: str) -> None:
+        self.row_problems[number].setdefault(field, []).append(message)
+
+    def before_import(self, dataset, **kwargs):
+        headers = set(dataset.headers or ())
+        if SKU not in headers:
+            return  # reported by django-import-export's check of the id column
+        rows = list(enumerate(dataset.dict, start=1))
+        self._read_variants(rows)
+        self._check_duplicate_skus(rows)
+        if PRODUCT in headers:
+            self._resolve_products(rows, with_categories=CATEGORY in headers)
+        else:
+            for number, row in rows:
+                if sku_key(row.get(SKU)) not in self.existing:
+                    self._problem(number, "product", MSG_PRODUCT_REQUIRED)
+        if BARCODE in headers:
+            self._check_barcodes(rows)
+
+    def _read_variants(self, rows) -> None:
+        keys = sorted({sku_key(row.get(SKU)) for _, row in rows} - {""})
+        for chunk in _chunks(keys):
+            found = (
+                Variant.objects.annotate(sku_lower=Lower("sku"))
+                .filter(sku_lower__in=chunk)
+                .select_related("product__category")
+            )
+            self.existing.update((variant.sku.lower(), variant) for variant in found)
+
+    def _check_duplicate_skus(self, rows) -> None:
+        positions = defaultdict(list)
+        for number, row in rows:
+            if key := sku_key(row.get(SKU)):
+                positions[key].append(number)
+        for numbers in positions.values():
+            if len(numbers) > 1:
+                for number in numbers:
+                    sku = str(rows[number - 1][1].get(SKU)).strip()
+                    message = MSG_DUPLICATE_SKU % {"sku": sku, "rows": _rows_text(numbers)}
+                    self._problem(number, "sku", message)
+
+    def _resolve_products(self, rows, *, with_categories: bool) -> None:
+        names = {str(row.get(PRODUCT) or "").strip() for _, row in rows} - {""}
+        by_name: dict[str, list[Product]] = defaultdict(list)
+        for chunk in _chunks(sorted(names)):
+            for product in Product.objects.filter(name__in=chunk).select_related("category"):
+                by_name[product.name].append(product)
+        new_products: dict[str, Product] = {}
+        #: id(product) -> {category name: [row numbers]}
+        wanted: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        products: dict[int, Product] = {}
+        for number, row in rows:
+            name = str(row.get(PRODUCT) or "").strip()
+            variant = self.existing.get(sku_key(row.get(SKU)))
+            if not name:
+                if variant is None:
+                    self._problem(number, "product", MSG_PRODUCT_REQUIRED)
+                    continue
+                product = variant.product
+            elif len(name) > PRODUCT_NAME_LENGTH:
+                self._problem(
+                    number, "product", MSG_PRODUCT_TOO_LONG % {"limit": PRODUCT_NAME_LENGTH}
+                )
+                continue
+            elif variant is not None and variant.product.name == name:
+                product = variant.product
+            elif len(by_name.get(name, ())) > 1:
+                self._problem(number, "product", MSG_PRODUCT_AMBIGUOUS % {"name": name})
+                continue
+            elif by_name.get(name):
+                product = by_name[name][0]
+            else:
+                product = new_products.setdefault(name, Product(name=name))
+            self.row_product[number] = product
+            products[id(product)] = product
+            category = str(row.get(CATEGORY) or "").strip() if with_categories else ""
+            if category:
+                wanted[id(product)][category].append(number)
+        self._apply_categories(products, wanted)
+        Product.objects.bulk_create(list(new_products.values()), batch_size=BATCH_SIZE)
+
+    def _apply_categories(self, products, wanted) -> None:
+        """Set each product's category from its rows (creating missing categories); rows that
+        disagree on a product's category are errors."""
+        chosen: dict[int, str] = {}
+        for key, categories in wanted.items():
+            if len(categories) > 1:
+                numbers = sorted(n for rows in categories.values() for n in rows)
+                message = MSG_CATEGORY_CONFLICT % {
+                    "rows": _rows_text(numbers),
+                    "product": products[key].name,
+                    "categories": ", ".join(sorted(categories)),
+                }
+                for number in numbers:
+                    self._problem(number, "category", message)
+            else:
+                chosen[key] = next(iter(categories))
+        names = sorted(set(chosen.values()))
+        known = {c.name: c for c in Category.objects.filter(name__in=names)}
+        missing = [Category(name=name) for name in names if name not in known]
+        Category.objects.bulk_create(missing)
+        known.update((category.name, category) for category in missing)
+        changed = []
+        for key, name in chosen.items():
+            product = products[key]
+            if product.category_id != known[name].pk:
+                product.category = known[name]
+                if product.pk is not None:
+                    changed.append(product)
+                    self.recategorised.add(product.pk)
+        Product.objects.bulk_update(changed, ["category"], batch_size=BATCH_SIZE)
+
+    def _check_barcodes(self, rows) -> None:
+        by_key: dict[str, str] = {}
+        positions = defaultdict(list)
+        for number, row in rows:
+            barcode = str(row.get(BARCODE) or "").strip()
+            by_key[sku_key(row.get(SKU))] = barcode
+            if barcode:
+                positions[barcode].append(number)
+        for barcode, numbers in positions.items():
+            if len(numbers) > 1:
+                message = MSG_DUPLICATE_BARCODE % {"barcode": barcode, "rows": _rows_text(numbers)}
+                for number in numbers:
+                    self._problem(number, "barcode", message)
+        for chunk in _chunks(sorted(positions)):
+            holders = Variant.objects.filter(barcode__in=chunk).values_list("barcode", "sku")
+            for barcode, holder_sku in holders:
+                holder = holder_sku.lower()
+                # Still the holder's after this import (it may be given another one here)?
+                if by_key.get(holder, barcode) != barcode:
+                    continue
+                for number in positions[barcode]:
+                    if sku_key(rows[number - 1][1].get(SKU)) != holder:
+                        message = MSG_BARCODE_TAKEN % {"barcode": barcode, "sku": holder_sku}
+                        self._problem(number, "barcode", message)
+
+    # --- One row --------------------------------------------------------------------------
+
+    def import_instance(self, instance, row, **kwargs):
+        number = kwargs.get("row_number")
+        errors = {
+            field: ValidationError(messages)
+            for field, messages in self.row_problems.get(number, {}).items()
+        }
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if number in self.row_product:
+            instance.product = self.row_product[number]
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Field rules only: the SKU and barcode checks that would cost a query per row were
+        done for the whole file in ``before_import``, and the product is known to exist."""
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(
+                exclude=[*errors, "product"], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if original is not None and (
+            instance.product_id != original.product_id or instance.product_id in self.recategorised
+        ):
+            return False
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+
+class CategoryWidget(widgets.ForeignKeyWidget):
+    """A category by its name; blank for none."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Category, field="name", **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        name = str(value or "").strip()
+        if not name:
+            return None
+        try:
+            return Category.objects.get(name=name)
+        except Category.DoesNotExist:
+            raise ValueError(MSG_UNKNOWN_CATEGORY % {"name": name}) from None
+
+
+class ProductResource(SafeResource):
+    """Product details, keyed by ID (a blank ID creates a product); variants are in the
+    catalog import."""
+
+    id = fields.Field(attribute="id", column_name="ID", widget=widgets.IntegerWidget())
+    name = fields.Field(attribute="name", column_name="Name", widget=TextWidget())
+    category = fields.Field(attribute="category", column_name=CATEGORY, widget=CategoryWidget())
+    description = fields.Field(attribute="description", column_name="Description")
+    alert_threshold = fields.Field(
+        attribute="alert_threshold", column_name="Default alert threshold", widget=DecimalWidget()
+    )
+    weight_kg = fields.Field(
+        attribute="weight_kg", column_name="Weight (kg)", widget=DecimalWidget()
+    )
+    length_cm = fields.Field(
+        attribute="length_cm", column_name="Length (cm)", widget=DecimalWidget()
+    )
+    width_cm = fields.Field(attribute="width_cm", column_name="Width (cm)", widget=DecimalWidget())
+    height_cm = fields.Field(
+        attribute="height_cm", column_name="Height (cm)", widget=DecimalWidget()
+    )
+    is_active = fields.Field(
+        attribute="is_active",
+        column_name="Active",
+        widget=widgets.BooleanWidget(),
+        saves_null_values=False,
+    )
+    skus = fields.Field(column_name="SKUs", readonly=True)
+
+    class Meta:
+        model = Product
+        fields = (
+            "id",
+            "name",
+            "category",
+            "description",
+            "alert_threshold",
+            "weight_kg",
+            "length_cm",
+            "width_cm",
+            "height_cm",
+            "is_active",
+            "skus",
+        )
+        import_id_fields = ("id",)
+        instance_loader_class = CachedInstanceLoader
+        skip_unchanged = True
+        report_skipped = False
+
+    def get_or_init_instance(self, instance_loader, row):
+        instance, new = super().get_or_init_instance(instance_loader, row)
+        given = str(row.get("ID") or "").strip()
+        if new and given:
+            raise ValidationError({"id": MSG_UNKNOWN_PRODUCT_ID % {"id": given}})
+        return instance, new
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("category").prefetch_related("variants")
+
+    def dehydrate_skus(self, product) -> str:
+        return " ".join(sorted(variant.sku for variant in product.variants.all()))
+
+
+class SupplierResource(SafeResource):
+    """Suppliers keyed by name."""
+
+    name = fields.Field(attribute="name", column_name="Name", widget=TextWidget())
+    email = fields.Field(attribute="email", column_name="Email", widget=TextWidget())
+    phone = fields.Field(attribute="phone", column_name="Phone", widget=TextWidget())
+    address = fields.Field(attribute="address", column_name="Address")
+    is_active = fields.Field(
+        attribute="is_active",
+        column_name="Active",
+        widget=widgets.BooleanWidget(),
+        saves_null_values=False,
+    )
+
+    class Meta:
+        model = Supplier
+        fields = ("name", "email", "phone", "address", "is_active")
+        import_id_fields = ("name",)
+        instance_loader_class = CachedInstanceLoader
+        skip_unchanged = True
+        report_skipped = False
+
+
+class CategoryResource(SafeResource):
+    """Categories keyed by name."""
+
+    name = fields.Field(attribute="name", column_name="Name", widget=TextWidget())
+
+    class Meta:
+        model = Category
+        fields = ("name",)
+        import_id_fields = ("name",)
+        instance_loader_class = CachedInstanceLoader
+        skip_unchanged = True
+        report_skipped = False
