@@ -4,8 +4,7 @@
 """
 
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 
 
 class StockLineQuerySet(models.QuerySet):
@@ -26,41 +25,67 @@ class StockLineQuerySet(models.QuerySet):
         return self.select_related("variant__product", "warehouse")
 
     def with_threshold(self):
-        """Annotate ``threshold``: the line's own, else the variant's, else the product's."""
-        return self.annotate(
-            threshold=Coalesce(
-                "alert_threshold",
-                "variant__alert_threshold",
-                "variant__product__alert_threshold",
-            )
-        )
+        """Annotate ``threshold``: the line's own, else the variant's, else the product's
+        (``effective_threshold``, the copy inventory.services.thresholds keeps)."""
+        return self.annotate(threshold=F("effective_threshold"))
 
     def with_status(self):
+        """``status`` is a column computed by the database; kept so that callers chain."""
+        return self
+
+    def in_status(self, *statuses):
+        """Lines in any of these statuses.
+
+        A single Low stock or Stockout also bounds ``available`` as the status implies
+        (Low: above 0; Stockout: 0 or less), so that sorting them by available starts the
+        index scan where they are instead of stepping over the other status first.
+        """
         from .models import StockStatus
 
-        return self.with_threshold().annotate(
-            status=Case(
-                When(available__lte=0, then=Value(StockStatus.OUT)),
-                When(
-                    threshold__isnull=False,
-                    available__lt=F("threshold"),
-                    then=Value(StockStatus.LOW),
-                ),
-                default=Value(StockStatus.OK),
-                output_field=models.CharField(),
-            )
-        )
+        statuses = set(statuses)
+        lines = self.filter(status__in=sorted(statuses))
+        if statuses == {StockStatus.LOW}:
+            lines = lines.filter(available__gt=0)
+        elif statuses == {StockStatus.OUT}:
+            lines = lines.filter(available__lte=0)
+        return lines
 
     def stockout(self):
-        return self.filter(available__lte=0)
+        from .models import StockStatus
+
+        return self.filter(status=StockStatus.OUT)
 
     def low_stock(self):
-        return self.with_threshold().filter(
-            Q(available__gt=0) & Q(threshold__isnull=False) & Q(available__lt=F("threshold"))
-        )
+        from .models import StockStatus
+
+        return self.filter(status=StockStatus.LOW)
 
     def total_stockout(self):
-        return self.filter(on_hand=0)
+        # Nothing on hand means nothing available either (reserved and locked are never
+        # negative): the implied bound lets a sort by available start where these lines are.
+        return self.filter(on_hand=0, available__lte=0)
+
+    def search(self, text: str):
+        """Lines whose product name, variant name, SKU or barcode contains ``text``, any case.
+
+        One ``variant IN (... UNION ...)`` so that on PostgreSQL each arm is a bitmap scan of
+        its trigram index (migration 0006); an OR across the joined tables would read every line.
+        """
+        from catalog.models import Variant
+
+        by_variant = Variant.objects.filter(
+            Q(sku__icontains=text) | Q(name__icontains=text) | Q(barcode__icontains=text)
+        )
+        by_product = Variant.objects.filter(product__name__icontains=text)
+        return self.filter(
+            variant__in=by_variant.order_by().values("pk").union(by_product.order_by().values("pk"))
+        )
+
+    def not_moved_since(self, moment):
+        """Lines whose last movement is before ``moment``, and lines that never moved."""
+        from .models.stock_line import last_movement_or_never
+
+        return self.alias(last_moved=last_movement_or_never()).filter(last_moved__lt=moment)
 
 
 class MovementQuerySet(models.QuerySet):

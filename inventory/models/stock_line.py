@@ -1,7 +1,10 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +14,14 @@ from warehouses.models import Warehouse
 from ..querysets import StockLineQuerySet
 
 ZERO = Decimal("0.000")
+#: Where a line that never moved sorts and filters as if it had last moved: before anything
+#: real, so that "last movement" is never NULL and one index serves the stagnant filter and
+#: the sort in both directions (never-moved lines first when the oldest come first).
+NEVER_MOVED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def last_movement_or_never():
+    return Coalesce("last_movement_at", Value(NEVER_MOVED))
 
 
 def quantity_field(verbose_name, **kwargs):
@@ -49,12 +60,36 @@ class StockLine(models.Model):
         db_persist=True,
         verbose_name=_("available"),
     )
+    #: OK, Low stock or Stockout; computed by the database from the quantities and
+    #: ``effective_threshold`` so that the status filter and its counts are served by an index.
+    status = models.GeneratedField(
+        expression=Case(
+            When(
+                LessThanOrEqual(F("on_hand") - F("reserved") - F("locked"), 0),
+                then=Value(StockStatus.OUT.value),
+            ),
+            # A NULL threshold makes the comparison NULL: no threshold, never Low.
+            When(
+                LessThan(F("on_hand") - F("reserved") - F("locked"), F("effective_threshold")),
+                then=Value(StockStatus.LOW.value),
+            ),
+            default=Value(StockStatus.OK.value),
+        ),
+        output_field=models.CharField(max_length=3, choices=StockStatus.choices),
+        db_persist=True,
+        verbose_name=_("status"),
+    )
     #: Overrides the variant's alert threshold in this warehouse when set.
     alert_threshold = quantity_field(
         _("alert threshold in this warehouse"),
         null=True,
         blank=True,
         help_text=_("Blank: the variant's threshold applies."),
+    )
+    #: The threshold that applies: the line's own, else the variant's, else the product's.
+    #: A copy kept by inventory.services.thresholds, so that ``status`` needs no join.
+    effective_threshold = quantity_field(
+        _("alert threshold"), null=True, blank=True, editable=False
     )
     last_movement_at = models.DateTimeField(_("last movement"), null=True, blank=True)
     #: Last change of any quantity (movement, reservation, lock, incoming): what an API client
@@ -86,7 +121,19 @@ class StockLine(models.Model):
         ]
         indexes = [
             models.Index(fields=["warehouse", "variant"], name="inventory_sl_wh_variant"),
-            models.Index(fields=["last_movement_at"], name="inventory_sl_last_movement"),
+            # The inventory list: the status filter and its counts, and keyset paging on each
+            # sortable column of the line (the id breaks ties).
+            models.Index(fields=["status", "warehouse"], name="inventory_sl_status_wh"),
+            models.Index(fields=["available", "id"], name="inventory_sl_available_id"),
+            # "Low stock or Stockout" sorted by available: a tenth of the lines, in order.
+            models.Index(
+                fields=["available", "id"],
+                name="inventory_sl_alert_available",
+                condition=Q(status__in=["low", "out"]),
+            ),
+            models.Index(fields=["reserved", "id"], name="inventory_sl_reserved_id"),
+            models.Index(fields=["on_hand", "id"], name="inventory_sl_on_hand_id"),
+            models.Index(last_movement_or_never(), F("id"), name="inventory_sl_last_movement_id"),
             models.Index(fields=["changed_at"], name="inventory_sl_changed"),
         ]
         permissions = [

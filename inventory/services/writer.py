@@ -23,6 +23,7 @@ from ..models import HoldChange, Movement, StockLine
 from . import clock
 from .bulk import insert_objects, update_objects
 from .errors import InsufficientStock, Shortfall
+from .thresholds import variant_thresholds
 
 LineKey = tuple[int, int]  # (variant_id, warehouse_id)
 
@@ -80,10 +81,15 @@ def _create_missing_lines(keys: set[LineKey], conditions: list[Q]) -> None:
     missing = keys - _existing_keys(conditions)
     if not missing:
         return
+    # A new line's status needs its alert threshold from the start (see services.thresholds).
+    thresholds = variant_thresholds(variant for variant, _ in missing)
     # A concurrent operation may create some of the same lines first: those are skipped, and
     # the lock that follows takes whatever exists.
     insert_objects(
-        [StockLine(variant_id=v, warehouse_id=w) for v, w in sorted(missing)],
+        [
+            StockLine(variant_id=v, warehouse_id=w, effective_threshold=thresholds.get(v))
+            for v, w in sorted(missing)
+        ],
         ignore_conflicts=True,
     )
 
