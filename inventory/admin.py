@@ -9,6 +9,7 @@ from django.contrib import admin
 from catalog.csv_formats import SafeExportMixin
 from warehouses.models import Warehouse
 
+from . import staff_admin  # noqa: F401  (registers the staff flows' models)
 from .models import HoldChange, Movement, StockLine
 from .resources import MovementResource, StockLineResource
 

@@ -7,3 +7,4 @@ class InventoryConfig(AppConfig):
 
     def ready(self):
         from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .services import receptions  # noqa: F401  (registers its ledger check)
