@@ -48,7 +48,7 @@ class Chart:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^n at or above ``value``: the top of the y axis."""
+    """The smallest of 1, 2, 2.5, 5 x 10^n at or above ``value``: a grid step."""
     if value <= 0:
         return 1.0
     magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1
@@ -84,10 +84,11 @@ def on_hand_chart(
         [float(quantity) for line in series for _, quantity in line.points]
         + [float(threshold or 0), 0.0]
     )
-    y_max = nice_ceiling(top * 1.05 if top else 1)
     lowest = min([0.0] + [float(q) for line in series for _, q in line.points])
-    step = nice_ceiling((y_max - lowest) / 4)
-    # Below zero (stock oversold where allowed), the axis goes down to a whole step.
+    # About four round steps of grid; the axis ends on whole steps, below zero too (stock
+    # oversold where a warehouse allows it).
+    step = nice_ceiling((top - lowest) / 4 if top > lowest else 1)
+    y_max = math.ceil(top * 1.05 / step) * step or step
     y_min = math.floor(lowest / step) * step
     span = (end - start).total_seconds() or 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM

@@ -28,7 +28,7 @@ END = START + timedelta(days=10)
     ("value", "expected"),
     [(0, 1), (0.4, 1), (3, 5), (7.5, 10), (11, 20), (21, 25), (180, 200), (260, 500)],
 )
-def test_nice_ceiling_rounds_the_axis_up_to_a_round_number(value, expected):
+def test_nice_ceiling_rounds_a_grid_step_up_to_a_round_number(value, expected):
     assert nice_ceiling(value) == expected
 
 
@@ -41,9 +41,10 @@ def test_on_hand_is_drawn_as_steps_from_start_to_end():
 
     chart = on_hand_chart(series, start=START, end=END, title="Stock")
 
-    # The y axis tops at 20 (10 plus a margin, rounded up): 10 sits mid-height.
+    # Grid steps of 2.5 (10 / 4); the axis tops at 12.5, the first step above 10.5 (10 and a
+    # margin): 10 sits at 4/5 of the height.
     plot_h = HEIGHT - 14 - 30
-    mid, bottom = 14 + plot_h / 2, 14 + plot_h
+    mid, bottom = 14 + plot_h / 5, 14 + plot_h
     middle_x = LEFT + (WIDTH - LEFT - RIGHT) / 2
     assert path_of(chart.svg, "PAR") == (
         f"M{LEFT:.1f},{mid:.1f}H{middle_x:.1f}V{bottom:.1f}H{WIDTH - RIGHT:.1f}"
@@ -78,7 +79,7 @@ def test_negative_stock_extends_the_axis_below_zero():
 
     svg = on_hand_chart(series, start=START, end=END, title="Stock").svg
 
-    assert '<text class="chart-y"' in svg and ">-5</text>" in svg
+    assert ">-4</text>" in svg and ">6</text>" in svg  # steps of 2, from -4 up to 6
 
 
 def test_labels_and_title_are_escaped():
