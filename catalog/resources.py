@@ -13,6 +13,7 @@ with bulk inserts and updates. Every problem is reported against its row (the pr
 them all) and any bad row rolls the whole import back.
 """
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -32,6 +33,9 @@ BARCODE = "Barcode"
 #: SQLite refuses statements with more bound parameters than this.
 CHUNK = 5000
 BATCH_SIZE = 1000
+#: Longer files are previewed without a field-by-field comparison of each row: copying and
+#: diffing 20,000 variants for a page nobody reads row by row would double the import's time.
+PREVIEW_DIFF_ROWS = 1000
 PRODUCT_NAME_LENGTH = Product._meta.get_field("name").max_length
 
 MSG_DUPLICATE_SKU = "SKU “%(sku)s” is on more than one row (rows %(rows)s): give it one row."
@@ -148,6 +152,9 @@ class CatalogResource(SafeResource):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        # Options of this import only (a long file turns the per-row diff off).
+        self._meta = copy.copy(type(self)._meta)
+        self._before: tuple | None = None
         self.existing: dict[str, Variant] = {}
         self.row_product: dict[int, Product] = {}
         self.row_problems: dict[int, dict[str, list[str]]] = defaultdict(dict)
@@ -162,6 +169,35 @@ class CatalogResource(SafeResource):
     def get_bulk_update_fields(self):
         return list(self.WRITTEN)
 
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """One parameterised UPDATE per changed variant, sent with executemany: many times
+        faster than ``bulk_update``'s CASE chains on 20,000 rows (see the stock writer)."""
+        if not self.update_instances or not (using_transactions or not dry_run):
+            self.update_instances.clear()
+            return
+        try:
+            fields = [Variant._meta.get_field(name) for name in self.WRITTEN]
+            quote = connection.ops.quote_name
+            assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+            sql = (
+                f"UPDATE {quote(Variant._meta.db_table)} SET {assignments} "
+                f"WHERE {quote(Variant._meta.pk.column)} = %s"
+            )
+            rows = [
+                [
+                    field.get_db_prep_value(getattr(variant, field.attname), connection)
+                    for field in fields
+                ]
+                + [variant.pk]
+                for variant in self.update_instances
+            ]
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+        except Exception as error:
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            self.update_instances.clear()
+
     # --- Everything a file needs, read and checked before its rows -------------------------
 
     def _problem(self, number: int, field: str, message: str) -> None:
@@ -172,6 +208,8 @@ class CatalogResource(SafeResource):
         if SKU not in headers:
             return  # reported by django-import-export's check of the id column
         rows = list(enumerate(dataset.dict, start=1))
+        if len(rows) > PREVIEW_DIFF_ROWS:
+            self._meta.skip_diff = True
         self._read_variants(rows)
         self._check_duplicate_skus(rows)
         if PRODUCT in headers:
@@ -303,8 +341,16 @@ class CatalogResource(SafeResource):
 
     # --- One row --------------------------------------------------------------------------
 
+    def _values(self, variant: Variant) -> tuple:
+        return tuple(
+            getattr(variant, Variant._meta.get_field(name).attname) for name in self.WRITTEN
+        )
+
     def import_instance(self, instance, row, **kwargs):
         number = kwargs.get("row_number")
+        # What an existing variant looks like before this row: ``skip_row`` compares with it,
+        # which spares a deep copy of every row when the diff is off.
+        self._before = self._values(instance) if instance.pk else None
         errors = {
             field: ValidationError(messages)
             for field, messages in self.row_problems.get(number, {}).items()
@@ -332,11 +378,12 @@ class CatalogResource(SafeResource):
             raise ValidationError(errors)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        if original is not None and (
-            instance.product_id != original.product_id or instance.product_id in self.recategorised
-        ):
+        """Skip an existing variant the row leaves as it was, unless its product changed."""
+        if import_validation_errors or self._before is None:
             return False
-        return super().skip_row(instance, original, row, import_validation_errors)
+        if instance.product_id in self.recategorised:
+            return False
+        return self._values(instance) == self._before
 
 
 class CategoryWidget(widgets.ForeignKeyWidget):

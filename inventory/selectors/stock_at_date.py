@@ -91,19 +91,31 @@ def grand_total(totals: Sequence[WarehouseTotal]) -> WarehouseTotal:
 
 
 def stock_at_date_rows(
+    *, moment: datetime, warehouse_ids: Sequence[int]
+) -> Iterator[StockAtDateRow]:
+    """Every stock line of these warehouses as it stood at ``moment``, ordered by warehouse
+    code then SKU, streamed (a server-side cursor on PostgreSQL)."""
+    if not warehouse_ids:
+        return iter(())
+    if connection.vendor == "postgresql":
+        return _postgres_rows(moment, list(warehouse_ids))
+    return _portable_rows(moment, list(warehouse_ids), None, None)
+
+
+def stock_at_date_page(
     *,
     moment: datetime,
     warehouse_ids: Sequence[int],
     after: tuple[str, str] | None = None,
-    limit: int | None = None,
-) -> Iterator[StockAtDateRow]:
-    """The stock lines of these warehouses as they stood at ``moment``, ordered by warehouse
-    code then SKU; ``after`` = (code, sku) starts after that line (keyset pagination)."""
+    size: int,
+) -> list[StockAtDateRow]:
+    """``size`` lines in the same order, after the line ``after`` = (code, sku) if given:
+    keyset pages, so that the last page costs what the first one costs."""
     if not warehouse_ids:
-        return iter(())
+        return []
     if connection.vendor == "postgresql":
-        return _postgres_rows(moment, list(warehouse_ids), after, limit)
-    return _portable_rows(moment, list(warehouse_ids), after, limit)
+        return _postgres_page(moment, list(warehouse_ids), after, size)
+    return list(_portable_rows(moment, list(warehouse_ids), after, size))
 
 
 def stock_at_date_totals(*, moment: datetime, warehouse_ids: Sequence[int]) -> list[WarehouseTotal]:
@@ -179,85 +191,124 @@ def _tables() -> dict[str, str]:
     }
 
 
-#: One row per stock line that existed at %(at)s. ``last`` reads the two latest movements
-#: before the moment from the covering index; ``tied`` says they share a time, in which case
-#: the later by id is looked up.
-LINES_AT_SQL = """
-SELECT p.name AS product, v.name AS variant, v.sku AS sku, w.code AS warehouse,
+#: The stock lines of the chosen warehouses that existed at %(at)s, with their on-hand quantity
+#: then. ``last`` reads the two latest movements before the moment from the covering index
+#: (index-only); ``tied`` says they share a time (one operation moved the line twice), and only
+#: then is the later one by id looked up in the table.
+LINES_SQL = """
+SELECT sl.id, sl.warehouse_id, sl.variant_id,
        COALESCE(
            CASE WHEN last.tied THEN (
                SELECT t.balance_after FROM {movement} t
                WHERE t.stock_line_id = sl.id AND t.created_at = last.created_at
                ORDER BY t.id DESC LIMIT 1)
            ELSE last.balance_after END,
-           0) AS on_hand,
-       cost.average_cost AS unit_cost
+           0) AS on_hand
 FROM {line} sl
-JOIN {warehouse} w ON w.id = sl.warehouse_id
-JOIN {variant} v ON v.id = sl.variant_id
-JOIN {product} p ON p.id = v.product_id
-CROSS JOIN LATERAL (
-    SELECT max(r.created_at) AS created_at,
-           (array_agg(r.balance_after ORDER BY r.created_at DESC))[1] AS balance_after,
-           count(*) = 2 AND min(r.created_at) = max(r.created_at) AS tied
+LEFT JOIN LATERAL (
+    SELECT r.created_at, r.balance_after,
+           r.created_at = lead(r.created_at) OVER (ORDER BY r.created_at DESC) AS tied
     FROM (SELECT m.created_at, m.balance_after FROM {movement} m
           WHERE m.stock_line_id = sl.id AND m.created_at < %(at)s
           ORDER BY m.created_at DESC LIMIT 2) r
-) last
-LEFT JOIN LATERAL (
-    SELECT c.average_cost FROM {cost} c
-    WHERE c.variant_id = sl.variant_id AND c.effective_at < %(at)s
-    ORDER BY c.effective_at DESC, c.id DESC LIMIT 1
-) cost ON true
+    ORDER BY r.created_at DESC LIMIT 1
+) last ON true
 WHERE sl.warehouse_id = ANY(%(warehouses)s)
   AND (last.created_at IS NOT NULL OR sl.created_at < %(at)s)
 """
 
+#: The average cost of every variant at %(at)s: one index-only probe per variant, which a whole
+#: report joins by hash (a variant has a line in several warehouses).
+COSTS_SQL = """
+SELECT v.id AS variant_id, c.average_cost
+FROM {variant} v
+CROSS JOIN LATERAL (
+    SELECT c.average_cost FROM {cost} c
+    WHERE c.variant_id = v.id AND c.effective_at < %(at)s
+    ORDER BY c.effective_at DESC, c.id DESC LIMIT 1
+) c
+"""
+
+#: Every line, for the CSV.
+ALL_ROWS_SQL = """
+WITH lines AS ({lines}), costs AS ({costs})
+SELECT p.name, v.name, v.sku, w.code, l.on_hand, c.average_cost
+FROM lines l
+JOIN {variant} v ON v.id = l.variant_id
+JOIN {product} p ON p.id = v.product_id
+JOIN {warehouse} w ON w.id = l.warehouse_id
+LEFT JOIN costs c ON c.variant_id = l.variant_id
+ORDER BY w.code, v.sku
+"""
+
+#: One page of lines after (%(after_code)s, %(after_sku)s): the cost is looked up for those only.
+PAGE_SQL = """
+WITH lines AS ({lines})
+SELECT p.name, v.name, v.sku, w.code, l.on_hand, cost.average_cost
+FROM lines l
+JOIN {variant} v ON v.id = l.variant_id
+JOIN {product} p ON p.id = v.product_id
+JOIN {warehouse} w ON w.id = l.warehouse_id
+LEFT JOIN LATERAL (
+    SELECT c.average_cost FROM {cost} c
+    WHERE c.variant_id = l.variant_id AND c.effective_at < %(at)s
+    ORDER BY c.effective_at DESC, c.id DESC LIMIT 1
+) cost ON true
+WHERE (w.code, v.sku) > (%(after_code)s, %(after_sku)s)
+ORDER BY w.code, v.sku
+LIMIT %(limit)s
+"""
+
 TOTALS_SQL = """
-SELECT warehouse, count(*), COALESCE(sum(on_hand), 0),
-       COALESCE(sum(round(on_hand * unit_cost, 2)), 0),
-       count(*) FILTER (WHERE unit_cost IS NULL AND on_hand <> 0)
-FROM ({lines}) lines
-GROUP BY warehouse
-ORDER BY warehouse
+WITH lines AS ({lines}), costs AS ({costs})
+SELECT w.code, t.lines, t.on_hand, t.value, t.uncosted
+FROM (
+    SELECT l.warehouse_id, count(*) AS lines,
+           COALESCE(sum(l.on_hand), 0) AS on_hand,
+           COALESCE(sum(round(l.on_hand * c.average_cost, 2)), 0) AS value,
+           count(*) FILTER (WHERE c.average_cost IS NULL AND l.on_hand <> 0) AS uncosted
+    FROM lines l LEFT JOIN costs c ON c.variant_id = l.variant_id
+    GROUP BY l.warehouse_id
+) t
+JOIN {warehouse} w ON w.id = t.warehouse_id
+ORDER BY w.code
 """
 
 
-def _postgres_query(moment, warehouse_ids, after, limit, *, ordered=True) -> tuple[str, dict]:
-    sql = LINES_AT_SQL.format(**_tables())
-    params: dict = {"at": moment, "warehouses": warehouse_ids}
-    if after is not None:
-        sql += "  AND (w.code, v.sku) > (%(after_code)s, %(after_sku)s)\n"
-        params.update(after_code=after[0], after_sku=after[1])
-    if ordered:
-        sql += "ORDER BY w.code, v.sku\n"
-    if limit is not None:
-        sql += "LIMIT %(limit)s\n"
-        params["limit"] = limit
-    return sql, params
+def _sql(template: str) -> str:
+    tables = _tables()
+    return template.format(
+        lines=LINES_SQL.format(**tables), costs=COSTS_SQL.format(**tables), **tables
+    )
 
 
-def _postgres_rows(moment, warehouse_ids, after, limit) -> Iterator[StockAtDateRow]:
-    sql, params = _postgres_query(moment, warehouse_ids, after, limit)
-    if limit is not None:  # a page: one plain query
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        yield from (StockAtDateRow(*row) for row in rows)
-        return
+def _postgres_page(moment, warehouse_ids, after, size) -> list[StockAtDateRow]:
+    code, sku = after or ("", "")
+    params = {
+        "at": moment,
+        "warehouses": warehouse_ids,
+        "after_code": code,
+        "after_sku": sku,
+        "limit": size,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(PAGE_SQL), params)
+        return [StockAtDateRow(*row) for row in cursor.fetchall()]
+
+
+def _postgres_rows(moment, warehouse_ids) -> Iterator[StockAtDateRow]:
     # A server-side cursor inside a transaction streams the rows as they are read; outside one,
     # PostgreSQL would materialise the whole result first (WITH HOLD).
     with transaction.atomic(), connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_sql(ALL_ROWS_SQL), {"at": moment, "warehouses": warehouse_ids})
         while batch := cursor.fetchmany(FETCH_SIZE):
             for row in batch:
                 yield StockAtDateRow(*row)
 
 
 def _postgres_totals(moment, warehouse_ids) -> list[WarehouseTotal]:
-    lines, params = _postgres_query(moment, warehouse_ids, None, None, ordered=False)
     with connection.cursor() as cursor:
-        cursor.execute(TOTALS_SQL.format(lines=lines), params)
+        cursor.execute(_sql(TOTALS_SQL), {"at": moment, "warehouses": warehouse_ids})
         return [
             WarehouseTotal(code, lines, on_hand, value, uncosted)
             for code, lines, on_hand, value, uncosted in cursor.fetchall()

@@ -16,6 +16,7 @@ from ..selectors.stock_at_date import (
     StockAtDateRow,
     TotalsAccumulator,
     grand_total,
+    stock_at_date_page,
     stock_at_date_rows,
     stock_at_date_totals,
 )
@@ -117,14 +118,11 @@ class StockAtDateView(PermissionRequiredMixin, TemplateView):
             return context
         moment = form.moment
         warehouse_ids = form.warehouse_ids()
-        totals = stock_at_date_totals(moment=moment, warehouse_ids=warehouse_ids)
-        rows = list(
-            stock_at_date_rows(
-                moment=moment,
-                warehouse_ids=warehouse_ids,
-                after=parse_after(self.request.GET.get("after")),
-                limit=PAGE_SIZE + 1,
-            )
+        after = parse_after(self.request.GET.get("after"))
+        # The totals cover every line: worth computing once, on the first page.
+        totals = None if after else stock_at_date_totals(moment=moment, warehouse_ids=warehouse_ids)
+        rows = stock_at_date_page(
+            moment=moment, warehouse_ids=warehouse_ids, after=after, size=PAGE_SIZE + 1
         )
         query = self.request.GET.copy()
         query.pop("after", None)
@@ -133,12 +131,12 @@ class StockAtDateView(PermissionRequiredMixin, TemplateView):
         context.update(
             moment=moment,
             totals=totals,
-            grand_total=grand_total(totals),
+            grand_total=None if totals is None else grand_total(totals),
             rows=rows[:PAGE_SIZE],
             next_after=f"{rows[PAGE_SIZE - 1].warehouse}:{rows[PAGE_SIZE - 1].sku}"
             if len(rows) > PAGE_SIZE
             else None,
-            is_first_page="after" not in self.request.GET,
+            is_first_page=after is None,
             query=query.urlencode(),
             can_export=self.request.user.has_perm("inventory.export_stock"),
         )

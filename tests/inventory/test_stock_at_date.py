@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from inventory.models import Movement, MovementReason, MovementType, StockLine
 from inventory.selectors.stock_at_date import (
     StockAtDateRow,
+    stock_at_date_page,
     stock_at_date_rows,
     stock_at_date_totals,
 )
@@ -250,6 +251,9 @@ def test_stock_at_date_page_pages_lines_by_keyset(client, accountant, warehouse)
     skus = [r.sku for r in first.context["rows"]] + [r.sku for r in second.context["rows"]]
     assert skus == sorted(v.sku for v in variants)
     assert second.context["next_after"] is None
+    assert first.context["grand_total"].lines == PAGE_SIZE + 3
+    assert second.context["totals"] is None  # computed once, on the first page
+    assert "are on the <a" in second.content.decode()
 
 
 def test_stock_at_date_without_a_moment_shows_now(client, accountant, year_end, warehouse):
@@ -306,6 +310,17 @@ operations = st.lists(
     min_size=1,
     max_size=25,
 )
+
+
+def pages_of(moment, warehouse_ids, size) -> list[StockAtDateRow]:
+    """Every line, read page by page."""
+    rows, after = [], None
+    while page := stock_at_date_page(
+        moment=moment, warehouse_ids=warehouse_ids, after=after, size=size
+    ):
+        rows += page
+        after = (page[-1].warehouse, page[-1].sku)
+    return rows
 
 
 def replay(movements: list[Movement], moment: datetime):
@@ -383,7 +398,9 @@ def test_stock_at_any_moment_equals_a_replay_of_the_ledger(db, steps, probes):
 
     for probe in moments:
         on_hand, average = replay(movements, probe)
-        rows = stock_at_date_rows(moment=probe, warehouse_ids=[w.pk for w in warehouses])
+        ids = [w.pk for w in warehouses]
+        rows = list(stock_at_date_rows(moment=probe, warehouse_ids=ids))
+        assert pages_of(probe, ids, size=2) == rows
         found = {(r.sku, r.warehouse): (r.on_hand, r.unit_cost, r.value) for r in rows}
         skus = {v.pk: v.sku for v in variants}
         codes = {w.pk: w.code for w in warehouses}
