@@ -26,6 +26,11 @@ ZERO = Decimal(0)
 CLOSED_STAGES = (Stage.DELIVERED, Stage.CANCELLED, Stage.RETURNED, Stage.RETURN_RESTOCKED)
 
 
+def _q(value) -> str:
+    """A quantity as 3 decimals, however the database returned the sum."""
+    return f"{Decimal(value):.3f}"
+
+
 def _order_of_operation():
     return Subquery(
         StockEffect.objects.filter(operation=OuterRef("operation")).values("order_id")[:1]
@@ -104,18 +109,18 @@ def _line_problems() -> Iterator[str]:
         label = f"order {line['order__reference']} / {line['variant__sku']}"
         if line["reserved"] != holds["reserved"]:
             yield (
-                f"{label}: the order holds {line['reserved']} reserved but its reservations in "
-                f"the ledger sum to {holds['reserved']}"
+                f"{label}: the order holds {_q(line['reserved'])} reserved but its reservations in "
+                f"the ledger sum to {_q(holds['reserved'])}"
             )
         if line["shipped"] != -moves["sold"]:
             yield (
-                f"{label}: the order shipped {line['shipped']} but its Sale movements sum to "
-                f"{-moves['sold']}"
+                f"{label}: the order shipped {_q(line['shipped'])} but its Sale movements sum to "
+                f"{_q(-moves['sold'])}"
             )
         if line["restocked"] != moves["restocked"]:
             yield (
-                f"{label}: the order restocked {line['restocked']} but its Return restocked "
-                f"movements sum to {moves['restocked']}"
+                f"{label}: the order restocked {_q(line['restocked'])} but its Return restocked "
+                f"movements sum to {_q(moves['restocked'])}"
             )
 
 
@@ -127,7 +132,7 @@ def _closed_orders_holding_stock() -> Iterator[str]:
         .iterator(chunk_size=ITERATOR_CHUNK)
     )
     for reference, stage, sku, reserved in rows:
-        yield f"order {reference} / {sku}: {stage} but still holds {reserved} reserved"
+        yield f"order {reference} / {sku}: {stage} but still holds {_q(reserved)} reserved"
 
 
 def _lines_reserving_less_than_orders_hold() -> Iterator[str]:
@@ -148,7 +153,7 @@ def _lines_reserving_less_than_orders_hold() -> Iterator[str]:
         .iterator(chunk_size=ITERATOR_CHUNK)
     )
     for sku, code, reserved, total in rows:
-        yield f"{sku} @ {code}: reserved {reserved} but open orders hold {total}"
+        yield f"{sku} @ {code}: reserved {_q(reserved)} but open orders hold {_q(total)}"
 
 
 def order_holdings_problems() -> list[str]:

@@ -31,6 +31,7 @@ CREATION_STAGES = FLOW
 
 @dataclass(frozen=True)
 class OrderState:
+    #: The current stage; "" for an order being created.
     stage: str
     #: The order holds a reservation (its lines' reserved quantities are > 0).
     reserved: bool = False
@@ -71,11 +72,14 @@ def plan_stage_change(
         raise refuse(WHY_CLOSED if not state.deducted else WHY_BACKWARDS)
 
     if target in FLOW:
-        if FLOW.index(target) <= FLOW.index(current):
+        # "" is an order being created: even reaching "new" may reserve (reserve at new).
+        if FLOW.index(target) <= (FLOW.index(current) if current else -1):
             raise refuse(WHY_BACKWARDS)
         deduct = config.deducts_at(target) and not state.deducted
         reserve = (config.reserves_at(target) or deduct) and not (state.reserved or state.deducted)
         return Plan(reserve=reserve, deduct=deduct)
+    if not current:
+        raise refuse(WHY_BACKWARDS)  # orders are created in the forward flow only
     if target == Stage.CANCELLED or (target == Stage.RETURNED and not state.deducted):
         if state.deducted:
             raise refuse(WHY_ALREADY_DEDUCTED)

@@ -208,9 +208,9 @@ def _move(
 ) -> None:
     """Apply the plan of moving the (locked) ``order`` to ``target`` and record it."""
     effects: list[tuple[str, object]] = []
-    if target != order.stage:
+    if creation or target != order.stage:
         state = OrderState(
-            stage=order.stage,
+            stage="" if creation else order.stage,
             reserved=any(line.reserved for line in lines),
             deducted=any(line.shipped for line in lines),
             restocked=any(line.restocked for line in lines),
