@@ -3,27 +3,22 @@
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db.models import F
 
 from inventory.ledger import verify_ledger
 from inventory.models import HoldChange, HoldKind, Movement, MovementReason, MovementType
-from inventory.services import InsufficientStock, InvalidQuantity, stock_release
-from inventory.services import StockQuantity as Q
+from inventory.services import InsufficientStock, InvalidQuantity
 from orders import errors
 from orders.errors import IllegalStageChange, InvalidOrder, ReferenceConflict
 from orders.models import (
     Order,
-    OrderLine,
     OrderStageChange,
-    PipelineSettings,
     Stage,
     StockEffectKind,
 )
 from orders.services import OrderLineInput, order_create, order_set_stage
 from tests.factories import VariantFactory, WarehouseFactory
 from tests.helpers import d, line_of, receive
-from tests.orders.helpers import configure, held_by_orders, line_of_order, move, place
+from tests.orders.helpers import configure, line_of_order, move, place
 
 pytestmark = pytest.mark.django_db
 
@@ -473,92 +468,3 @@ def test_changing_the_settings_midway_never_reserves_or_deducts_twice(warehouse,
     assert quantities(shirt, warehouse) == (d(7), d(0), d(7))
     assert HoldChange.objects.filter(kind=HoldKind.RESERVE).count() == 1
     assert verify_ledger().ok
-
-
-@pytest.mark.parametrize(
-    ("fields", "field"),
-    [
-        ({"reserve_stage": "shipped", "deduct_stage": "confirmed"}, "deduct_stage"),
-        ({"release_stages": ["returned"]}, "release_stages"),
-        ({"release_stages": ["cancelled", "delivered"]}, "release_stages"),
-    ],
-)
-def test_pipeline_settings_refuse_what_makes_no_sense(pipeline, fields, field):
-    with pytest.raises(ValidationError) as refused:
-        configure(**fields)
-    assert field in refused.value.message_dict
-    assert PipelineSettings.load().reserve_stage == Stage.CONFIRMED
-
-
-def test_the_pipeline_settings_are_a_single_row(pipeline):
-    PipelineSettings(reserve_stage=Stage.NEW).save()
-    assert PipelineSettings.objects.count() == 1
-    assert PipelineSettings.load().reserve_stage == Stage.NEW
-
-
-# --- the ledger proves what orders hold -------------------------------------------------------
-
-
-def test_reserved_equals_what_open_orders_hold(warehouse, stocked, pipeline):
-    shirt, mug = stocked
-    place("SO-1", warehouse, {shirt: 2}, stage=Stage.CONFIRMED)
-    place("SO-2", warehouse, {shirt: 3, mug: 1}, stage=Stage.CONFIRMED)
-    move(place("SO-3", warehouse, {shirt: 1}, stage=Stage.CONFIRMED), Stage.CANCELLED)
-    move(place("SO-4", warehouse, {mug: 2}, stage=Stage.CONFIRMED), Stage.SHIPPED)
-
-    assert line_of(shirt, warehouse).reserved == held_by_orders(shirt, warehouse) == d(5)
-    assert line_of(mug, warehouse).reserved == held_by_orders(mug, warehouse) == d(1)
-    assert verify_ledger().ok
-
-
-def test_verify_ledger_reports_an_order_line_changed_behind_its_back(warehouse, stocked, pipeline):
-    shirt, _ = stocked
-    place("SO-1", warehouse, {shirt: 3}, stage=Stage.CONFIRMED)
-    OrderLine.objects.update(reserved=F("reserved") - 1)
-
-    report = verify_ledger()
-
-    assert report.problems == [
-        f"order SO-1 / {shirt.sku}: the order holds 2.000 reserved but its reservations in "
-        "the ledger sum to 3.000"
-    ]
-
-
-def test_verify_ledger_reports_a_cancelled_order_still_holding_stock(warehouse, stocked, pipeline):
-    shirt, _ = stocked
-    place("SO-1", warehouse, {shirt: 3}, stage=Stage.CONFIRMED)
-    Order.objects.update(stage=Stage.CANCELLED)
-
-    report = verify_ledger()
-
-    assert report.problems == [
-        f"order SO-1 / {shirt.sku}: cancelled but still holds 3.000 reserved"
-    ]
-
-
-def test_verify_ledger_reports_a_reservation_released_outside_the_pipeline(
-    warehouse, stocked, pipeline
-):
-    shirt, _ = stocked
-    place("SO-1", warehouse, {shirt: 3}, stage=Stage.CONFIRMED)
-    stock_release(warehouse=warehouse, lines=[Q(shirt, 2)], reference="SO-1")
-
-    report = verify_ledger()
-
-    assert report.problems == [
-        f"{shirt.sku} @ {warehouse.code}: reserved 1.000 but open orders hold 3.000"
-    ]
-
-
-def test_verify_ledger_reports_shipped_quantities_that_the_ledger_does_not_show(
-    warehouse, stocked, pipeline
-):
-    shirt, _ = stocked
-    order = place("SO-1", warehouse, {shirt: 3}, stage=Stage.SHIPPED)
-    OrderLine.objects.filter(order=order).update(shipped=2)
-
-    report = verify_ledger()
-
-    assert report.problems == [
-        f"order SO-1 / {shirt.sku}: the order shipped 2.000 but its Sale movements sum to 3.000"
-    ]
