@@ -158,7 +158,7 @@ def order_create(
                     for line in lines
                 ]
             )
-            _move(order, order_lines, stage, user=user, api_token=api_token, creation=True)
+            _move(order, order_lines, stage, user=user, api_token=api_token, created_at=moment)
     except IntegrityError:
         # Another request stored the same reference first: same content, same answer.
         existing = _existing(reference, fingerprint)
@@ -204,9 +204,12 @@ def _move(
     *,
     user,
     api_token: str,
-    creation: bool = False,
+    created_at=None,
 ) -> None:
-    """Apply the plan of moving the (locked) ``order`` to ``target`` and record it."""
+    """Apply the plan of moving the (locked) ``order`` to ``target`` and record it.
+
+    ``created_at``: the order is being created at that moment (its history starts there)."""
+    creation = created_at is not None
     effects: list[tuple[str, object]] = []
     if creation or target != order.stage:
         state = OrderState(
@@ -220,7 +223,7 @@ def _move(
         )
         effects = _apply(order, lines, plan, user=user)
         OrderLine.objects.bulk_update(lines, ["reserved", "shipped", "restocked"])
-    moment = clock_now()
+    moment = created_at or clock_now()
     change = OrderStageChange.objects.create(
         order=order,
         created_at=moment,

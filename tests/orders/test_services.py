@@ -65,6 +65,7 @@ def test_an_order_created_at_the_reserve_stage_is_reserved_at_once(warehouse, st
     assert [line.reserved for line in order.lines.all()] == [d(3), d(2)]
     [created] = order.stage_changes.all()
     assert (created.from_stage, created.to_stage) == ("", Stage.CONFIRMED)
+    assert order.created_at == order.stage_changed_at == created.created_at
     assert [e.kind for e in created.stock_effects.all()] == [StockEffectKind.RESERVE]
 
 
