@@ -166,6 +166,14 @@ class CatalogResource(SafeResource):
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("product__category")
 
+    def get_user_visible_fields(self):
+        # The admin lists these as the columns an import reads: not the average cost.
+        return [
+            field
+            for field in super().get_user_visible_fields()
+            if field.attribute != "average_cost"
+        ]
+
     def get_bulk_update_fields(self):
         return list(self.WRITTEN)
 

@@ -17,6 +17,7 @@ from warehouses.models import Warehouse
 from .models import MovementReason, MovementType
 
 MSG_PERIOD_REVERSED = "The end date is before the start date."
+MSG_UNKNOWN_WAREHOUSE = "There is no warehouse with this code among the ones you can see."
 
 
 def start_of_day(day: date) -> datetime:
@@ -61,6 +62,7 @@ class PeriodFilter(django_filters.FilterSet):
         to_field_name="code",
         queryset=visible_warehouses,
         empty_label="All warehouses",
+        error_messages={"invalid_choice": MSG_UNKNOWN_WAREHOUSE},
     )
 
     class Meta:

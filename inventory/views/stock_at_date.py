@@ -12,6 +12,7 @@ from django.views.generic import TemplateView, View
 from warehouses.models import Warehouse
 
 from ..csv_export import NUMBER, Column, dialect_from_request, streaming_csv_response
+from ..journal_filters import MSG_UNKNOWN_WAREHOUSE
 from ..selectors.stock_at_date import (
     StockAtDateRow,
     TotalsAccumulator,
@@ -55,6 +56,7 @@ class StockAtDateForm(forms.Form):
         to_field_name="code",
         required=False,
         empty_label="All warehouses",
+        error_messages={"invalid_choice": MSG_UNKNOWN_WAREHOUSE},
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -341,7 +341,24 @@ def test_only_who_may_add_and_change_variants_may_import(client):
 
 
 def test_import_formats_are_the_two_csv_variants(client, merchant):
-    form = client.get("/admin/catalog/variant/import/").context["form"]
+    page = client.get("/admin/catalog/variant/import/")
+    form = page.context["form"]
+
+    assert page.context["fields_list"] == [
+        (
+            "CatalogResource",
+            [
+                "Product",
+                "Variant",
+                "SKU",
+                "Barcode",
+                "Unit",
+                "Alert threshold",
+                "Category",
+                "Active",
+            ],
+        )
+    ]
 
     assert [label for _, label in form.fields["format"].choices] == [
         "---",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inventory.journal_filters import MSG_UNKNOWN_WAREHOUSE
 from inventory.models import Movement, MovementReason, MovementType, StockLine
 from inventory.selectors.stock_at_date import (
     StockAtDateRow,
@@ -284,7 +285,7 @@ def test_stock_at_date_respects_warehouse_scope(client, year_end, warehouse, oth
     hidden = client.get(f"/inventory/at/?warehouse={other_warehouse.code}")
 
     assert {row[3] for row in rows[1:] if row[2]} == {warehouse.code}
-    assert "warehouse" in hidden.context["form"].errors
+    assert hidden.context["form"].errors["warehouse"] == [MSG_UNKNOWN_WAREHOUSE]
 
 
 def test_stock_at_date_permissions(client, year_end):
