@@ -66,15 +66,19 @@ class StockLineQuerySet(models.QuerySet):
         return self.filter(on_hand=0, available__lte=0)
 
     def search(self, text: str):
-        """Lines whose product name, variant name, SKU or barcode contains ``text``, any case.
+        """Lines whose product or variant name contains ``text``, or whose SKU or barcode
+        starts with it; in any case.
 
-        One ``variant IN (... UNION ...)`` so that on PostgreSQL each arm is a bitmap scan of
-        its trigram index (migration 0006); an OR across the joined tables would read every line.
+        SKUs and barcodes are matched from their start, as they are typed or scanned: SKUs
+        share long prefixes ("TSH-2024-..."), which trigrams cannot tell apart, while a
+        pattern index finds a prefix in a few pages (migration 0009). One
+        ``variant IN (... UNION ...)`` so that on PostgreSQL each arm is an index scan; an
+        OR across the joined tables would read every line.
         """
         from catalog.models import Variant
 
         by_variant = Variant.objects.filter(
-            Q(sku__icontains=text) | Q(name__icontains=text) | Q(barcode__icontains=text)
+            Q(sku__istartswith=text) | Q(name__icontains=text) | Q(barcode__istartswith=text)
         )
         by_product = Variant.objects.filter(product__name__icontains=text)
         return self.filter(
