@@ -172,6 +172,12 @@ def test_status_counts_count_low_and_stockout_lines(stock):
     assert StockLine.objects.in_status(StockStatus.LOW, StockStatus.OUT).count() == 17
 
 
+def test_status_counts_stop_at_the_cap(stock):
+    counts = status_counts(StockLine.objects.all(), cap=5)
+
+    assert (counts.low, counts.low_more, counts.out, counts.out_more) == (5, True, 0, False)
+
+
 def test_export_rows_follow_the_contract_columns_and_status_texts():
     warehouse = WarehouseFactory(code="PAR")
     variant = VariantFactory(
