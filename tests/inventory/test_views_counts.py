@@ -9,7 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from inventory.forms.counts import MSG_UNKNOWN_SKUS
 from inventory.ledger import verify_ledger
 from inventory.models import CountScope, CountSession, CountStatus, Movement, MovementReason
-from inventory.services import StockQuantity, count_record, count_session_start, stock_reserve
+from inventory.services import (
+    StockQuantity,
+    count_record,
+    count_session_start,
+    stock_reserve,
+    stock_ship,
+)
 from tests.factories import (
     CategoryFactory,
     ProductFactory,
@@ -308,3 +314,22 @@ def test_an_accountant_may_not_count(client, warehouse, variant):
     client.force_login(UserFactory(role="Accountant"))
 
     assert client.get(URL).status_code == 403
+
+
+def test_the_gaps_screen_shows_what_moved_since_the_snapshot_with_a_link_to_it(
+    client, staff, warehouse, variant
+):
+    receive(variant, warehouse, 10)
+    session = start(warehouse)
+    stock_reserve(warehouse=warehouse, lines=[StockQuantity(variant, 2)], reference="SO-9")
+    stock_ship(warehouse=warehouse, lines=[StockQuantity(variant, 2)], reference="SO-9")
+    count_record(session=session, variant=variant, quantity=10)
+
+    response = client.get(f"{URL}{session.pk}/gaps/", {"show": "all"})
+
+    line = response.context["page_obj"][0]
+    assert (line.gap_value, line.moved_now, line.after) == (d(0), d(-2), d(8))
+    assert (
+        f"/movements/?sku={variant.sku}&amp;warehouse={warehouse.code}&amp;from="
+        f"{session.created_at:%Y-%m-%d}"
+    ) in response.content.decode()
