@@ -302,3 +302,17 @@ def test_export_links_show_only_with_the_export_permission(client, history):
     assert "/movements/export.csv" not in without
     assert "/movements/export.csv?reason=breakage" in with_permission
     assert "format=spreadsheet" in with_permission
+
+
+def test_nav_links_to_the_accounting_pages_for_who_may_see_them(client, history):
+    client.force_login(UserFactory(role="Accountant"))
+    nav = client.get("/movements/").content.decode()
+    stranger = UserFactory()
+    stranger.user_permissions.add(Permission.objects.get(codename="view_stockline"))
+    client.force_login(stranger)
+    bare = client.get("/inventory/").content.decode()
+
+    assert 'href="/movements/" aria-current="page">Movements</a>' in nav
+    assert 'href="/inventory/at/"' in nav
+    assert 'href="/movements/"' not in bare
+    assert 'href="/inventory/at/"' not in bare
