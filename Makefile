@@ -10,12 +10,15 @@ VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MANAGE := $(VENV_PY) manage.py
 PYTEST_ARGS ?=
+SCALE ?= full
+BENCH_ARGS ?=
 
-.PHONY: help .venv run test system-deps lint check clean lock
+.PHONY: help .venv run test bench system-deps lint check clean lock
 
 help:
 	@echo "make run     set up .venv, migrate and seed db.sqlite3, serve http://127.0.0.1:8000/"
 	@echo "make test    the whole test suite on a throwaway PostgreSQL (PYTEST_ARGS=... to narrow)"
+	@echo "make bench   1M stock lines, 10M movements vs raw PostgreSQL and the admin (SCALE=small: 1 min)"
 	@echo "make lint    ruff check + ruff format --check"
 	@echo "make check   lint + missing migrations + Django system checks"
 	@echo "make lock    regenerate requirements.txt from pyproject.toml"
@@ -49,6 +52,12 @@ system-deps:
 # Without DATABASE_URL, with_postgres.py starts a throwaway PostgreSQL for the run.
 test: .venv system-deps
 	$(VENV_PY) scripts/with_postgres.py -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The benchmark (bench/): its own database on a throwaway PostgreSQL with the server's default
+# settings, unless DATABASE_URL names a server; figures printed and written to bench/results/.
+bench: .venv
+	@bash scripts/install_system_deps.sh postgres
+	$(VENV_PY) scripts/with_postgres.py --keep-defaults -- $(VENV_PY) -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 lint: .venv
 	$(VENV)/bin/ruff check .
