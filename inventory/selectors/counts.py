@@ -45,7 +45,8 @@ class CountSummary:
     counted: int
     with_gap: int
     big_gaps: int
-    would_go_negative: int
+    #: None when not computed (the counting screen does without it).
+    would_go_negative: int | None
 
     @property
     def uncounted(self) -> int:
@@ -105,16 +106,35 @@ def negative_condition(session: CountSession) -> Q:
     return Q(counted__isnull=False, available_after__lt=0) & Q(gap_value__lt=0)
 
 
-def count_summary(session: CountSession) -> CountSummary:
-    """The figures of a session, in one aggregate query."""
-    totals = count_lines_with_gaps(session).aggregate(
-        n_lines=Count("pk"),
-        n_counted=Count("pk", filter=Q(counted__isnull=False)),
-        n_with_gap=Count("pk", filter=Q(counted__isnull=False) & ~Q(gap_value=0)),
-        n_big_gaps=Count("pk", filter=big_gap_condition(session)),
-        n_would_go_negative=Count("pk", filter=negative_condition(session)),
+def count_summary(session: CountSession, *, with_negative: bool = True) -> CountSummary:
+    """The figures of a session: one aggregate over its own lines (no join), then, with
+    ``with_negative``, a second query that looks at stock lines only for the lines whose
+    count is below what was expected (the only ones that can go below available)."""
+    gap = F("counted") - F("expected")
+    big = Q(counted__isnull=False) & (Q(gap__gte=session.big_gap) | Q(gap__lte=-session.big_gap))
+    totals = (
+        CountLine.objects.filter(session=session)
+        .annotate(gap=gap)
+        .aggregate(  # n_: an aggregate may not share a field's name ("counted")
+            n_lines=Count("pk"),
+            n_counted=Count("pk", filter=Q(counted__isnull=False)),
+            n_with_gap=Count("pk", filter=Q(counted__isnull=False) & ~Q(gap=0)),
+            n_big_gaps=Count("pk", filter=big),
+        )
     )
-    return CountSummary(**{name[2:]: value for name, value in totals.items()})
+    negative = None
+    if with_negative:
+        negative = lines_going_negative(session).count()
+    figures = {name.removeprefix("n_"): value for name, value in totals.items()}
+    return CountSummary(**figures, would_go_negative=negative)
+
+
+def lines_going_negative(session: CountSession):
+    """Counted lines that applying would take below available where that is forbidden."""
+    shortfalls = count_lines_with_gaps(session).filter(
+        counted__isnull=False, counted__lt=F("expected")
+    )
+    return shortfalls.filter(negative_condition(session))
 
 
 def count_sheet_variants(session: CountSession) -> dict[str, SkuRef]:

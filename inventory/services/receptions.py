@@ -26,6 +26,7 @@ from ..models import (
     ExpectedReception,
     ExpectedReceptionLine,
     ExpectedReceptionStatus,
+    Movement,
     Reception,
     ReceptionLine,
     StockLine,
@@ -250,7 +251,7 @@ def reception_receive(
     if not delivery_note:
         raise InvalidOperation(MSG_DELIVERY_NOTE_REQUIRED, code="delivery_note_required")
     lines = _clean_lines(lines)
-    reference = f"{supplier.name[: 97 - min(len(delivery_note), 60)]} / {delivery_note}"[:100]
+    reference = reception_reference(supplier, delivery_note)
     with transaction.atomic():
         order = None
         if expected_reception is not None:
@@ -290,6 +291,15 @@ def reception_receive(
         if order is not None:
             _record_on_order(order, received, user=user)
     return reception
+
+
+def reception_reference(supplier: Supplier, delivery_note: str) -> str:
+    """ "<supplier> / <delivery note>", shortening a long supplier name (never the note) to
+    fit the movement's reference."""
+    limit = Movement._meta.get_field("reference").max_length
+    room = limit - len(" / ") - len(delivery_note)
+    name = supplier.name if len(supplier.name) <= room else supplier.name[: room - 1] + "…"
+    return f"{name} / {delivery_note}"
 
 
 def _check_order_matches(order: ExpectedReception, *, warehouse, supplier) -> None:

@@ -28,7 +28,7 @@ from ..selectors.counts import (
     count_lines_with_gaps,
     count_sheet_rows,
     count_summary,
-    negative_condition,
+    lines_going_negative,
 )
 from ..services import (
     InsufficientStock,
@@ -104,7 +104,8 @@ class CountDetailView(CountSessionMixin, TemplateView):
         context["session"] = session
         context.setdefault("entry_form", CountEntryForm(user=self.request.user, session=session))
         context.setdefault("upload_form", CountUploadForm(user=self.request.user, session=session))
-        context["summary"] = count_summary(session)
+        # Each scan comes back here: only the figures that cost no join with stock lines.
+        context["summary"] = count_summary(session, with_negative=False)
         context["recent"] = (
             CountLine.objects.filter(session=session, counted__isnull=False)
             .select_related("variant__product")
@@ -182,17 +183,23 @@ class CountGapsView(CountSessionMixin, TemplateView):
         elif tab == "big":
             lines = lines.filter(big_gap_condition(session))
         elif tab == "negative":
-            lines = lines.filter(negative_condition(session))
+            lines = lines_going_negative(session)
         elif tab == "uncounted":
             lines = lines.filter(counted__isnull=True)
-        paginator = Paginator(lines, GAPS_PAGE)
+        # The page's ids first (no per-row subquery for the rows an OFFSET skips), then
+        # those rows with what the screen shows.
+        paginator = Paginator(lines.values_list("pk", flat=True), GAPS_PAGE)
+        page = paginator.get_page(self.request.GET.get("page"))
+        page.object_list = list(
+            count_lines_with_gaps(session).filter(pk__in=list(page.object_list))
+        )
         context.update(
             session=session,
             summary=count_summary(session),
             # Once applied, nothing can go below available any more.
             filters={k: v for k, v in GAP_FILTERS.items() if session.is_open or k != "negative"},
             shown=tab,
-            page_obj=paginator.get_page(self.request.GET.get("page")),
+            page_obj=page,
             is_paginated=paginator.num_pages > 1,
         )
         context.setdefault("apply_form", CountApplyForm())

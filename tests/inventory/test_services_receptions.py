@@ -286,3 +286,14 @@ def test_a_thousand_line_reception_is_written_in_bulk_not_line_by_line(
     assert Movement.objects.count() == 1000
     assert StockLine.objects.filter(on_hand=2).count() == 1000
     assert verify_ledger().ok
+
+
+def test_a_long_supplier_name_is_shortened_in_the_reference_never_the_delivery_note(warehouse):
+    supplier = SupplierFactory(name="Établissements " + "Dupont " * 30)
+    note = "BL-" + "9" * 61
+
+    reference = reception_services.reception_reference(supplier, note)
+
+    assert len(reference) == 100
+    assert reference.endswith(f"… / {note}")
+    assert reference.startswith("Établissements Dupont")

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.html import escape
 
 from inventory.forms.receptions import MSG_LINES_AND_FILE, MSG_NO_LINES
 from inventory.ledger import verify_ledger
@@ -186,6 +187,7 @@ def test_an_uploaded_csv_is_checked_then_received_from_the_carried_lines(
     assert checked.status_code == 200
     assert [row.received for row in checked.context["preview"]] == [d(3), d("1.5")]
     carried = checked.context["form"].data["uploaded"]
+    assert f'name="uploaded" value="{escape(carried)}"' in checked.content.decode()
     assert Movement.objects.count() == 0
 
     post(client, supplier, warehouse, uploaded=carried)
