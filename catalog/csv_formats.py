@@ -119,6 +119,13 @@ class SpreadsheetCSV(StockroomCSV):
 ADMIN_FORMATS = [StockroomCSV, SpreadsheetCSV]
 
 
+class TextWidget(widgets.CharWidget):
+    """Text without surrounding spaces."""
+
+    def clean(self, value, row=None, **kwargs):
+        return super().clean(value, row, **kwargs).strip()
+
+
 class DecimalWidget(widgets.DecimalWidget):
     """A decimal with a point, or a clear message naming the bad value."""
 

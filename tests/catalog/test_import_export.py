@@ -8,24 +8,22 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.csv_formats import (
-    MSG_NOT_A_NUMBER,
-    SpreadsheetCSV,
-    StockroomCSV,
-)
-from catalog.models import Category, Product, Supplier, Variant
-from catalog.resources import (
+from catalog.catalog_import import (
     MSG_BARCODE_TAKEN,
     MSG_CATEGORY_CONFLICT,
     MSG_DUPLICATE_BARCODE,
     MSG_DUPLICATE_SKU,
     MSG_PRODUCT_AMBIGUOUS,
     MSG_PRODUCT_REQUIRED,
-    MSG_UNKNOWN_PRODUCT_ID,
     CatalogResource,
-    ProductResource,
-    SupplierResource,
 )
+from catalog.csv_formats import (
+    MSG_NOT_A_NUMBER,
+    SpreadsheetCSV,
+    StockroomCSV,
+)
+from catalog.models import Category, Product, Supplier, Variant
+from catalog.resources import MSG_UNKNOWN_PRODUCT_ID, ProductResource, SupplierResource
 from tests.factories import (
     CategoryFactory,
     ProductFactory,
