@@ -119,6 +119,11 @@ class StockLineListView(PermissionRequiredMixin, TemplateView):
             show_cover=show_cover,
             cover_url=query_with(query, cover=None if show_cover else "1"),
             filtered=bool(selection.urlencode()),
+            more_filters_in_use=sum(
+                1
+                for key in ("warehouse", "status", "zero", "stagnant", "ordering")
+                if query.get(key)
+            ),
             export_query=selection.urlencode(safe=","),
             can_export=request.user.has_perm("inventory.export_stock"),
             status_now=request.GET.get("status", ""),
