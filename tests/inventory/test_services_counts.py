@@ -336,3 +336,18 @@ def test_two_concurrent_applies_write_the_corrections_once():
     assert Movement.objects.filter(reference=session.reference).count() == 1
     assert line_of(variant, warehouse).on_hand == d(7)
     assert verify_ledger().ok
+
+
+def test_a_sku_never_stocked_here_is_entered_by_its_count(warehouse, variant):
+    never_here = VariantFactory()
+    receive(variant, warehouse, 5)
+    session = start(warehouse, scope=CountScope.SKUS, variants=[variant, never_here])
+    count_record(session=session, variant=never_here, quantity=2)
+
+    count_session_apply(session=session)
+
+    line = session.lines.get(variant=never_here)
+    assert (line.expected, line.moved) == (d(0), d(0))
+    assert session.lines.get(variant=variant).moved == d(0)
+    assert line_of(never_here, warehouse).on_hand == d(2)
+    assert verify_ledger().ok
