@@ -203,19 +203,26 @@ def expected_reception_close(*, expected_reception: ExpectedReception, user=None
 def reception_preview(
     *, lines: Sequence[StockQuantity], expected_reception: ExpectedReception | None
 ) -> list[ReceivedLine]:
-    """Received against expected, per line (a read: nothing is locked or written)."""
-    outstanding = {}
+    """Received against expected, per line (a read: nothing is locked or written). A line
+    without a unit cost takes the order's, when the order gives one."""
+    ordered = {}
     if expected_reception is not None:
-        outstanding = {line.variant_id: line.outstanding for line in expected_reception.lines.all()}
-    return [
-        ReceivedLine(
-            variant=line.variant,
-            quantity=to_decimal(line.quantity),
-            unit_cost=line.unit_cost,
-            expected=outstanding.get(line.variant.pk),
+        ordered = {line.variant_id: line for line in expected_reception.lines.all()}
+    received = []
+    for line in lines:
+        order_line = ordered.get(line.variant.pk)
+        cost = line.unit_cost
+        if cost is None and order_line is not None:
+            cost = order_line.unit_cost
+        received.append(
+            ReceivedLine(
+                variant=line.variant,
+                quantity=to_decimal(line.quantity),
+                unit_cost=cost,
+                expected=order_line.outstanding if order_line is not None else None,
+            )
         )
-        for line in lines
-    ]
+    return received
 
 
 def _over_received(received: list[ReceivedLine]) -> dict[str, Decimal]:
@@ -243,7 +250,8 @@ def reception_receive(
     brings, never below zero; a delivery that brings more than expected, or a SKU that was not
     ordered, is refused unless ``accept_over_reception``. The order is Received once nothing
     more is expected. Movements: one Entry per line, reason Supplier reception, reference
-    "<supplier> / <delivery note>", with the line's unit cost.
+    "<supplier> / <delivery note>", with the line's unit cost (the order's when the line
+    gives none).
 
     Locks: the expected reception, then the stock lines (``stock_receive``), then variants.
     """
@@ -263,7 +271,11 @@ def reception_receive(
             if excess:
                 raise OverReception(excess)
         movements = stock_receive(
-            warehouse=warehouse, lines=lines, user=user, reference=reference, note=note
+            warehouse=warehouse,
+            lines=[StockQuantity(line.variant, line.quantity, line.unit_cost) for line in received],
+            user=user,
+            reference=reference,
+            note=note,
         )
         reception = Reception.objects.create(
             supplier=supplier,

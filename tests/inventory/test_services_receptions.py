@@ -302,3 +302,18 @@ def test_a_long_supplier_name_is_shortened_in_the_reference_never_the_delivery_n
     assert len(reference) == 100
     assert reference.endswith(f"… / {note}")
     assert reference.startswith("Établissements Dupont")
+
+
+def test_a_line_without_a_unit_cost_takes_the_orders(supplier, warehouse, variant):
+    expected = order(supplier, warehouse, (variant, 10, Decimal("3.20")))
+
+    reception_receive(
+        warehouse=warehouse,
+        supplier=supplier,
+        delivery_note="DN-COST",
+        lines=[StockQuantity(variant, 4)],
+        expected_reception=expected,
+    )
+
+    assert Movement.objects.get().unit_cost == Decimal("3.2000")
+    assert expected.receptions.get().lines.get().unit_cost == Decimal("3.2000")
