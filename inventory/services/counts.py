@@ -42,8 +42,14 @@ from ..models import (
 from ..selectors.counts import on_hand_now
 from . import clock
 from .bulk import update_rows
-from .errors import MSG_INACTIVE_WAREHOUSE, InvalidOperation
-from .validation import clean_quantity
+from .errors import (
+    MSG_INACTIVE_WAREHOUSE,
+    MSG_NEGATIVE,
+    MSG_TOO_LARGE,
+    InvalidOperation,
+    InvalidQuantity,
+)
+from .validation import MAX_QUANTITY, QUANTUM, clean_quantity, to_decimal
 from .writer import StockBatch
 
 MSG_CATEGORY_REQUIRED = "Choose the category to count."
@@ -52,15 +58,6 @@ MSG_NOTHING_TO_COUNT = "There is nothing to count: %(warehouse)s has no stock li
 MSG_NOT_OPEN = "Count %(reference)s is %(status)s: it cannot be changed any more."
 MSG_NOTHING_COUNTED = "Nothing has been counted yet: enter or upload counted quantities first."
 
-
-class _AnyUnit:
-    """Stands for a variant whose unit allows fractions (a threshold is not a count)."""
-
-    sku = ""
-    allows_fractions = True
-
-
-_ANY_UNIT = _AnyUnit()
 
 #: Progress callback: (stage, done, total).
 Progress = Callable[[str, int, int], None]
@@ -244,11 +241,20 @@ def count_record_many(
     return len(counted), len(missing)
 
 
+def _clean_threshold(value) -> Decimal:
+    threshold = to_decimal(value)
+    if threshold < 0:
+        raise InvalidQuantity(MSG_NEGATIVE, code="quantity_negative")
+    if abs(threshold) >= MAX_QUANTITY:
+        raise InvalidQuantity(MSG_TOO_LARGE, code="quantity_too_large")
+    return threshold.quantize(QUANTUM)
+
+
 def count_session_set_big_gap(*, session: CountSession, big_gap: Decimal, user=None):
     """Change the threshold from which a gap is flagged (the session stays open)."""
     with transaction.atomic():
         session = _lock_session(session)
-        session.big_gap = clean_quantity(big_gap, variant=_ANY_UNIT, sign="non_negative")
+        session.big_gap = _clean_threshold(big_gap)
         session.save(update_fields=["big_gap"])
     return session
 

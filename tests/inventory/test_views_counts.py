@@ -333,3 +333,15 @@ def test_the_gaps_screen_shows_what_moved_since_the_snapshot_with_a_link_to_it(
         f"/movements/?sku={variant.sku}&amp;warehouse={warehouse.code}&amp;from="
         f"{session.created_at:%Y-%m-%d}"
     ) in response.content.decode()
+
+
+def test_the_big_gap_threshold_can_be_changed_while_counting(client, staff, warehouse, variant):
+    receive(variant, warehouse, 3)
+    session = start(warehouse)
+
+    client.post(f"{URL}{session.pk}/big-gap/", {"big_gap": "12.5"})
+    refused = client.post(f"{URL}{session.pk}/big-gap/", {"big_gap": "-1"}, follow=True)
+
+    session.refresh_from_db()
+    assert session.big_gap == d("12.5")
+    assert "Ensure this value is greater than or equal to 0." in refused.content.decode()
