@@ -70,6 +70,7 @@ class PipelineSettingsForm(forms.ModelForm):
         label="Release at",
         choices=[(str(stage), stage.label) for stage in RELEASE_STAGE_CHOICES],
         widget=forms.CheckboxSelectMultiple,
+        required=False,  # cancelled is added back in any case
         help_text=PipelineSettings._meta.get_field("release_stages").help_text,
     )
 

@@ -266,3 +266,13 @@ def test_the_admin_edits_the_single_pipeline_settings_row(admin_client, pipeline
     refused = admin_client.post(url, {"reserve_stage": "shipped", "deduct_stage": "confirmed"})
     assert refused.status_code == 200
     assert "Stock cannot be deducted before it is reserved." in refused.content.decode()
+
+
+def test_cancelled_stays_a_release_stage_even_if_unticked(admin_client, pipeline):
+    url = reverse("admin:orders_pipelinesettings_change", args=[pipeline.pk])
+
+    response = admin_client.post(url, {"reserve_stage": "confirmed", "deduct_stage": "shipped"})
+
+    assert response.status_code == 302
+    pipeline.refresh_from_db()
+    assert pipeline.release_stages == ["cancelled"]
