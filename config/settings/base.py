@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "import_export",
+    "axes",
     "catalog",
     "warehouses",
     "inventory",
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -138,6 +141,21 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/inventory/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# Login throttling (django-axes): AxesStandaloneBackend refuses a locked-out login before the
+# password is checked; ModelBackend then authenticates. Axes needs `request` in authenticate():
+# tests log in with force_login() or through the login form, never Client.login().
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+#: One username from one address: a shared office IP does not lock its colleagues out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes, said on the lockout page
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_VERBOSE = False
+
 # Sessions live in the database (the default engine): app servers keep no state of their own.
 SESSION_COOKIE_HTTPONLY = True
 
@@ -153,6 +171,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # shared by every app server
+# Uploads: small ones in memory, the rest in temporary files; forms refuse files over their limit.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB (Django's default), stated for the upload forms
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # the non-file part of a request body
 
 LOGGING = {
     "version": 1,
