@@ -6,6 +6,7 @@ balances (one query), the sales per week and line (one), the chart's movements (
 one page of history (a count and a page).
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from catalog.models import Variant
+from catalog.models import SKU_PATTERN, Variant
 
 from ..charts import Series
 from ..models import Movement, StockLine
@@ -27,7 +28,10 @@ QUANTITIES = ("on_hand", "reserved", "locked", "available", "incoming")
 
 
 def variant_by_sku(sku: str) -> Variant | None:
-    """The variant with this SKU, in any case (the case-insensitive unique index)."""
+    """The variant with this SKU, in any case (the case-insensitive unique index); None for
+    an unknown SKU or text that cannot be one."""
+    if not re.fullmatch(SKU_PATTERN, sku):
+        return None
     return (
         Variant.objects.select_related("product")
         .annotate(sku_lower=Lower("sku"))
@@ -138,7 +142,7 @@ def on_hand_series(lines: list[StockLine], *, start: datetime, end: datetime) ->
         .order_by("created_at", "id")
         .values_list("stock_line_id", "created_at", "balance_after")
     )
-    for line_id, moment, balance in movements.iterator(chunk_size=2000):
+    for line_id, moment, balance in movements:
         day = timezone.localdate(moment)
         # The day's last movement wins; it is plotted at that movement's time.
         closing[line_id][day] = (moment, balance)

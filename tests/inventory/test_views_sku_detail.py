@@ -227,8 +227,17 @@ def test_sku_in_another_case_redirects_to_its_page(client, merchant, mug):
     assert response["Location"] == "/inventory/sku/MUG-1/?days=30"
 
 
-def test_unknown_sku_is_not_found(client, merchant):
-    assert page(client, sku="NOPE").status_code == 404
+@pytest.mark.parametrize("sku", ["NOPE", "%00", "a%20b", "x" * 65, "%E2%9C%93"])
+def test_unknown_or_impossible_sku_is_not_found(client, merchant, sku):
+    assert page(client, sku=sku).status_code == 404
+
+
+def test_bad_page_options_fall_back_to_the_defaults(client, merchant, mug):
+    response = page(client, days="forever", page="last", type="teleport", **{"from": "soon"})
+
+    assert response.status_code == 200
+    assert response.context["chart_days"] == 90
+    assert response.context["history_page"].number == 1
 
 
 def test_staff_see_only_their_warehouses_lines_and_history(client, mug):

@@ -313,3 +313,16 @@ def test_the_page_costs_the_same_queries_for_10_or_100_lines(
 
     assert len(response.context["page"].lines) == PAGE_SIZE
     assert len(small.captured_queries) <= 13
+
+
+@pytest.mark.parametrize(
+    "key", ["q", "warehouse", "status", "zero", "stagnant", "ordering", "page"]
+)
+def test_a_nul_character_in_any_parameter_is_refused_not_a_server_error(client, merchant, key):
+    receive_many(WarehouseFactory(code="PAR"), 1)
+
+    page = client.get(LIST, {key: "PAR\x00"})
+    export = client.get("/inventory/export.csv", {key: "PAR\x00"})
+
+    assert page.status_code == 200
+    assert export.status_code in (200, 400)
