@@ -14,9 +14,7 @@ from inventory.models import CountSession, CountStatus, Movement, MovementReason
 from inventory.services import StockQuantity, stock_receive
 from tests.factories import SupplierFactory, UserFactory, VariantFactory, WarehouseFactory
 
-# serialized_rollback: the roles (groups made by a data migration) survive the flush between
-# transactional tests.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
