@@ -1,13 +1,15 @@
 """Inventory's reactions to changes made elsewhere, connected in InventoryConfig.ready().
 
 The catalog must not import inventory, so a threshold saved on a product or a variant (in the
-admin, its inline, an import or the shell) reaches the stock lines through these receivers.
+admin, its inline, the shell) or imported in bulk through the admin (django-import-export's
+post_import) reaches the stock lines through these receivers.
 """
 
 from decimal import Decimal
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from import_export.signals import post_import
 
 from catalog.models import Product, Variant
 
@@ -42,6 +44,14 @@ def stock_line_saved(sender, instance, raw=False, update_fields=None, **kwargs):
     fields = {"alert_threshold", "effective_threshold", "variant", "variant_id"}
     if not raw and _may_change_threshold(update_fields, fields):
         stock_lines_refresh_thresholds(line_ids=[instance.pk])
+
+
+@receiver(post_import, dispatch_uid="inventory.import_thresholds")
+def catalog_imported(sender, model=None, **kwargs):
+    """An admin import of products or variants writes them in bulk (no post_save): refresh
+    every line whose copy went stale. Only the stale lines are written."""
+    if model in (Product, Variant):
+        stock_lines_refresh_thresholds()
 
 
 @register_check

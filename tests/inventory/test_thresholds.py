@@ -243,3 +243,17 @@ def test_verify_ledger_lists_twenty_stale_lines_then_counts_the_rest():
     assert problems[-1] == (
         "2 more stock lines use a stale alert threshold (run manage.py refresh_thresholds)"
     )
+
+
+def test_an_admin_import_of_variants_refreshes_the_lines_it_made_stale(warehouse):
+    from import_export.signals import post_import
+
+    variant = VariantFactory(alert_threshold=1)
+    receive(variant, warehouse, 5)
+    # What the catalog import does: variants written in bulk, no post_save.
+    Variant.objects.filter(pk=variant.pk).update(alert_threshold=9)
+    assert status_of(variant, warehouse) == StockStatus.OK
+
+    post_import.send(sender=None, model=Variant)
+
+    assert status_of(variant, warehouse) == StockStatus.LOW
