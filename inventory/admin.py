@@ -7,6 +7,7 @@ are read-only (and the database refuses UPDATE and DELETE on them anyway).
 from django.contrib import admin
 
 from catalog.csv_formats import SafeExportMixin
+from warehouses.admin import VisibleWarehouseFilter
 from warehouses.models import Warehouse
 
 from . import staff_admin  # noqa: F401  (registers the staff flows' models)
@@ -37,7 +38,7 @@ class StockLineAdmin(SafeExportMixin, admin.ModelAdmin):
         "alert_threshold",
         "last_movement_at",
     )
-    list_filter = ("warehouse",)
+    list_filter = (("warehouse", VisibleWarehouseFilter),)
     search_fields = ("variant__sku", "variant__product__name")
     list_select_related = ("variant__product", "warehouse")
     fields = (
@@ -78,7 +79,7 @@ class MovementAdmin(SafeExportMixin, ReadOnlyAdmin):
         "reference",
         "created_by",
     )
-    list_filter = ("type", "reason", "stock_line__warehouse")
+    list_filter = ("type", "reason", ("stock_line__warehouse", VisibleWarehouseFilter))
     search_fields = ("stock_line__variant__sku", "reference", "note")
     list_select_related = ("stock_line__variant__product", "stock_line__warehouse", "created_by")
     date_hierarchy = "created_at"
@@ -102,7 +103,7 @@ class HoldChangeAdmin(ReadOnlyAdmin):
         "reference",
         "created_by",
     )
-    list_filter = ("kind", "reason", "stock_line__warehouse")
+    list_filter = ("kind", "reason", ("stock_line__warehouse", VisibleWarehouseFilter))
     search_fields = ("stock_line__variant__sku", "reference")
     list_select_related = ("stock_line__variant__product", "stock_line__warehouse", "created_by")
     show_full_result_count = False

@@ -66,7 +66,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         for action in ("add", "change")
     ],
     "Warehouse staff": VIEW_ALL + STOCK_OPERATIONS,
-    "Accountant": VIEW_ALL + [("inventory", "export_stock")],
+    "Accountant": [*VIEW_ALL, ("inventory", "export_stock")],
 }
 
 

@@ -7,6 +7,7 @@ closed and applied on the staff screens, through the services.
 
 from django.contrib import admin
 
+from warehouses.admin import VisibleWarehouseFilter
 from warehouses.models import Warehouse
 
 from .models import (
@@ -58,7 +59,7 @@ class ExpectedReceptionLineInline(ReadOnly, admin.TabularInline):
 @admin.register(ExpectedReception)
 class ExpectedReceptionAdmin(ReadOnly, WarehouseScoped, admin.ModelAdmin):
     list_display = ("reference", "supplier", "warehouse", "expected_on", "status", "created_at")
-    list_filter = ("status", "warehouse", "supplier")
+    list_filter = ("status", ("warehouse", VisibleWarehouseFilter), "supplier")
     search_fields = ("reference", "supplier__name")
     list_select_related = ("supplier", "warehouse")
     inlines = [ExpectedReceptionLineInline]
@@ -74,7 +75,7 @@ class ReceptionLineInline(ReadOnly, admin.TabularInline):
 @admin.register(Reception)
 class ReceptionAdmin(ReadOnly, WarehouseScoped, admin.ModelAdmin):
     list_display = ("reference", "warehouse", "received_at", "received_by")
-    list_filter = ("warehouse", "supplier")
+    list_filter = (("warehouse", VisibleWarehouseFilter), "supplier")
     search_fields = ("reference", "delivery_note", "supplier__name")
     list_select_related = ("supplier", "warehouse", "received_by")
     date_hierarchy = "received_at"
@@ -84,5 +85,5 @@ class ReceptionAdmin(ReadOnly, WarehouseScoped, admin.ModelAdmin):
 @admin.register(CountSession)
 class CountSessionAdmin(ReadOnly, WarehouseScoped, admin.ModelAdmin):
     list_display = ("__str__", "scope", "status", "created_at", "applied_at", "applied_by")
-    list_filter = ("status", "warehouse")
+    list_filter = ("status", ("warehouse", VisibleWarehouseFilter))
     list_select_related = ("warehouse", "applied_by")

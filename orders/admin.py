@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from warehouses.admin import VisibleWarehouseFilter
+
 from .models import (
     RELEASE_STAGE_CHOICES,
     Order,
@@ -43,7 +45,7 @@ class OrderStageChangeInline(ReadOnlyInline):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("reference", "warehouse", "stage", "created_at", "stage_changed_at")
-    list_filter = ("stage", "warehouse")
+    list_filter = ("stage", ("warehouse", VisibleWarehouseFilter))
     search_fields = ("reference", "lines__variant__sku")
     list_select_related = ("warehouse",)
     date_hierarchy = "created_at"

@@ -6,6 +6,18 @@ from .models import Warehouse
 from .resources import WarehouseResource
 
 
+class VisibleWarehouseFilter(admin.RelatedFieldListFilter):
+    """A warehouse filter offering only the warehouses the user may see: staff assigned to
+    some warehouses must not learn the others from a changelist's sidebar."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        visible = Warehouse.objects.visible_to(request.user)
+        return field.get_choices(
+            include_blank=False, ordering=ordering, limit_choices_to={"pk__in": visible}
+        )
+
+
 @admin.register(Warehouse)
 class WarehouseAdmin(SafeImportExportMixin, admin.ModelAdmin):
     list_display = ("code", "name", "is_active", "allow_negative_stock")
@@ -13,3 +25,6 @@ class WarehouseAdmin(SafeImportExportMixin, admin.ModelAdmin):
     search_fields = ("code", "name")
     filter_horizontal = ("assigned_staff",)
     resource_classes = [WarehouseResource]
+
+    def get_queryset(self, request):
+        return Warehouse.objects.visible_to(request.user)

@@ -295,7 +295,7 @@ def reception_data(supplier, code, *lines, **fields) -> dict:
 
 def expected_data(supplier, code, *lines, **fields) -> dict:
     data = {"supplier": supplier.pk, "warehouse": code, "reference": "PO-SEC-NEW", "note": ""}
-    return {**data, "expected_on": "", **lines_data(*lines), **fields}
+    return {**data, "expected_on": "", "action": "apply", **lines_data(*lines), **fields}
 
 
 def site_writes(world: World, site: Site) -> list[tuple[str, str, dict]]:
