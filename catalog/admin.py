@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .csv_formats import SafeImportExportMixin
+from core.admin_csv import SafeImportExportMixin
+
 from .models import AverageCost, Category, Product, Supplier, Variant
 from .resources import CatalogResource, CategoryResource, ProductResource, SupplierResource
 

@@ -23,7 +23,8 @@ from django.db.models.functions import Lower
 from import_export import fields, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
-from .csv_formats import DecimalWidget, SafeResource, TextWidget
+from core.admin_csv import DecimalWidget, SafeResource, TextWidget
+
 from .models import Category, Product, Unit, Variant
 
 SKU = "SKU"

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from import_export import fields, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
+from core.admin_csv import DecimalWidget, SafeResource, TextWidget
+
 from .catalog_import import CatalogResource
-from .csv_formats import DecimalWidget, SafeResource, TextWidget
 from .models import Category, Product, Supplier
 
 __all__ = ["CatalogResource", "CategoryResource", "ProductResource", "SupplierResource"]

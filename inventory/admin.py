@@ -6,7 +6,7 @@ are read-only (and the database refuses UPDATE and DELETE on them anyway).
 
 from django.contrib import admin
 
-from catalog.csv_formats import SafeExportMixin
+from core.admin_csv import SafeExportMixin
 from warehouses.admin import VisibleWarehouseFilter
 from warehouses.models import Warehouse
 

@@ -4,7 +4,7 @@ services). Columns follow the app's own CSVs; Warehouse is the warehouse's code.
 
 from import_export import fields
 
-from catalog.csv_formats import SafeResource
+from core.admin_csv import SafeResource
 
 from .models import Movement, StockLine
 

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import NoReverseMatch, reverse
 
-from catalog.csv_formats import MSG_TOO_MANY_ROWS
+from core.admin_csv import MSG_TOO_MANY_ROWS
 from inventory.admin import MovementAdmin
 from inventory.models import HoldChange, Movement, StockLine
 from tests.factories import UserFactory

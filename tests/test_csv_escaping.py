@@ -8,8 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 import pytest
 
-from catalog.csv_formats import SpreadsheetCSV, StockroomCSV, cell_text, unescape_text
-from inventory.csv_export import FORMULA_PREFIXES, SPREADSHEET, STANDARD
+from core.admin_csv import SpreadsheetCSV, StockroomCSV, cell_text, unescape_text
+from core.csv_export import FORMULA_PREFIXES, SPREADSHEET, STANDARD
 from inventory.services import StockQuantity, stock_adjust, stock_receive
 from tests.factories import (
     ProductFactory,

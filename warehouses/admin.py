@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from catalog.csv_formats import SafeImportExportMixin
+from core.admin_csv import SafeImportExportMixin
 
 from .models import Warehouse
 from .resources import WarehouseResource

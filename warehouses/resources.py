@@ -6,7 +6,7 @@ Staff assignments are not part of the file: who may see which warehouse is set i
 from import_export import fields, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
-from catalog.csv_formats import SafeResource, TextWidget
+from core.admin_csv import SafeResource, TextWidget
 
 from .models import Warehouse
 

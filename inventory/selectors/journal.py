@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from ..csv_export import DATETIME, NUMBER, Column
+from core.csv_export import DATETIME, NUMBER, Column
+
 from ..models import Movement, MovementReason, MovementType
 
 PAGE_SIZE = 50

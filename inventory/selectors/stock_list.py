@@ -22,9 +22,9 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 
+from core.csv_export import DATETIME, NUMBER, Column
 from warehouses.models import Warehouse
 
-from ..csv_export import DATETIME, NUMBER, Column
 from ..models import StockStatus
 from ..models.stock_line import last_movement_or_never
 

@@ -13,7 +13,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView, View
 
-from ..csv_export import Column, streaming_csv_response
+from core.csv_export import Column, streaming_csv_response
+
 from ..forms.counts import (
     COUNTED,
     BigGapForm,

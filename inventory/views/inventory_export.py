@@ -5,7 +5,8 @@ from django.http import HttpResponseBadRequest
 from django.utils import timezone
 from django.views import View
 
-from ..csv_export import dialect_from_request, streaming_csv_response
+from core.csv_export import dialect_from_request, streaming_csv_response
+
 from ..selectors.stock_list import EXPORT_COLUMNS, Ordering, export_rows
 from .stock_list import stock_list_filterset
 

@@ -5,7 +5,8 @@ from django.http import HttpResponseBadRequest
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
-from ..csv_export import dialect_from_request, streaming_csv_response
+from core.csv_export import dialect_from_request, streaming_csv_response
+
 from ..journal_filters import JournalFilter
 from ..models import Movement
 from ..selectors.journal import JOURNAL_COLUMNS, Cursor, journal_page, journal_rows

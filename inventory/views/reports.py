@@ -4,7 +4,8 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import HttpResponseBadRequest
 from django.views.generic import TemplateView, View
 
-from ..csv_export import NUMBER, Column, dialect_from_request, streaming_csv_response
+from core.csv_export import NUMBER, Column, dialect_from_request, streaming_csv_response
+
 from ..journal_filters import PeriodFilter
 from ..models import Movement
 from ..selectors.valuation import LossLine, losses_by_reason

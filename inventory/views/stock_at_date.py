@@ -9,9 +9,9 @@ from django.http import HttpResponseBadRequest
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
+from core.csv_export import NUMBER, Column, dialect_from_request, streaming_csv_response
 from warehouses.models import Warehouse
 
-from ..csv_export import NUMBER, Column, dialect_from_request, streaming_csv_response
 from ..journal_filters import MSG_UNKNOWN_WAREHOUSE
 from ..selectors.stock_at_date import (
     StockAtDateRow,

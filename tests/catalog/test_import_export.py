@@ -17,13 +17,13 @@ from catalog.catalog_import import (
     MSG_PRODUCT_REQUIRED,
     CatalogResource,
 )
-from catalog.csv_formats import (
+from catalog.models import Category, Product, Supplier, Variant
+from catalog.resources import MSG_UNKNOWN_PRODUCT_ID, ProductResource, SupplierResource
+from core.admin_csv import (
     MSG_NOT_A_NUMBER,
     SpreadsheetCSV,
     StockroomCSV,
 )
-from catalog.models import Category, Product, Supplier, Variant
-from catalog.resources import MSG_UNKNOWN_PRODUCT_ID, ProductResource, SupplierResource
 from tests.factories import (
     CategoryFactory,
     ProductFactory,

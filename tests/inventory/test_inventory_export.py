@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from django.http import StreamingHttpResponse
 
-from inventory.csv_export import ROWS_PER_CHUNK
+from core.csv_export import ROWS_PER_CHUNK
 from inventory.filters import MSG_UNKNOWN_WAREHOUSE
 from inventory.selectors.stock_list import PAGE_SIZE
 from inventory.services import StockQuantity, stock_adjust, stock_receive

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.http import StreamingHttpResponse
 
-from inventory.csv_export import ROWS_PER_CHUNK
+from core.csv_export import ROWS_PER_CHUNK
 from inventory.journal_filters import MSG_PERIOD_REVERSED, MSG_UNKNOWN_WAREHOUSE
 from inventory.models import Movement
 from inventory.selectors.journal import Cursor, journal_page

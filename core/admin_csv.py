@@ -1,12 +1,11 @@
 """CSV in the admin's import and export (django-import-export), the way every Stockroom CSV is
 written: comma, decimal point, ISO 8601 dates with their time zone, formula-like text escaped,
 numbers left as numbers; or the "spreadsheet" variant (semicolon, decimal comma, byte-order
-mark). See inventory/csv_export.py, whose cell rules these formats reuse.
+mark). See core/csv_export.py, whose cell rules these formats reuse.
 
 Resources built on ``SafeResource`` hand the format native values (Decimal, datetime, bool,
-str), so that the format knows a number from a text and escapes only the text. This module
-imports ``inventory.csv_export``, a dependency-free helper module, so that the admin and the
-app's own CSVs cannot drift apart; it imports nothing else from inventory.
+str), so that the format knows a number from a text and escapes only the text. Sharing
+``core.csv_export`` keeps the admin's CSVs and the app's own from drifting apart.
 """
 
 import csv
@@ -23,7 +22,7 @@ from import_export import resources, widgets
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.formats.base_formats import CSV
 
-from inventory.csv_export import (
+from core.csv_export import (
     DATETIME,
     FORMULA_PREFIXES,
     NUMBER,
