@@ -189,6 +189,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"level": "INFO"},  # propagates to the root handler
+        "axes": {"level": "WARNING"},  # lockouts, not a line per login
     },
 }
 

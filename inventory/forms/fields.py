@@ -15,7 +15,8 @@ MSG_UNKNOWN_CODE = "No product has the SKU or barcode “%(code)s”."
 def find_variant(code: str) -> Variant | None:
     """The variant whose SKU (any case) or barcode is ``code``."""
     code = code.strip()
-    if not code:
+    # PostgreSQL refuses a NUL character in a query: such a code is unknown, not a 500.
+    if not code or "\x00" in code:
         return None
     return (
         Variant.objects.select_related("product")
