@@ -106,8 +106,8 @@ def main(argv=None) -> int:
 
     started = time.monotonic()
     try:
-        if not reuse:
-            call_command("migrate", verbosity=0)
+        # Also on a reused database: the code may have new migrations since it was seeded.
+        call_command("migrate", verbosity=0)
         workdir = Path(tempfile.mkdtemp(prefix="stockroom-bench-"))
         payload = run(
             scale,

@@ -74,8 +74,12 @@ def connection_url() -> str:
 
 
 def raw_connect(*, autocommit: bool = True) -> psycopg.Connection:
-    """A plain psycopg connection to Django's database: what the raw-SQL floors use."""
-    return psycopg.connect(**connection_params(), autocommit=autocommit)
+    """A plain psycopg connection to Django's database: what the raw-SQL floors use.
+
+    Statements are never prepared (as with Django's connections): a prepared statement may
+    be given a generic plan, which cannot use an index for ``LIKE 'ABC%'`` with a bound
+    pattern; each query is planned with its values instead."""
+    return psycopg.connect(**connection_params(), autocommit=autocommit, prepare_threshold=None)
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,11 @@ SORTS = {
     "sku": ("lower(v.sku)", "w.code", "sl.id"),
     "last_movement": ("COALESCE(sl.last_movement_at, '1970-01-01 00:00:00+00')", "sl.id"),
 }
-#: Variants whose SKU, name, barcode or product name contains the text (trigram indexes).
+#: The list's search (``StockLineQuerySet.search``): variants whose SKU or barcode starts with
+#: the text (pattern indexes) or whose name or product name contains it (trigram indexes).
 MATCHING_VARIANTS = """SELECT id FROM catalog_variant
-    WHERE upper(sku) LIKE %(like)s OR upper(name) LIKE %(like)s OR upper(barcode) LIKE %(like)s
+    WHERE upper(sku) LIKE %(prefix)s OR upper(name) LIKE %(like)s
+       OR upper(barcode) LIKE %(prefix)s
     UNION
     SELECT v2.id FROM catalog_variant v2 JOIN catalog_product p2 ON p2.id = v2.product_id
     WHERE upper(p2.name) LIKE %(like)s"""
@@ -69,9 +71,9 @@ class Scenario:
     search: bool = False
 
 
-def _like(text: str) -> str:
+def _search(text: str) -> dict:
     escaped = text.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return {"like": f"%{escaped}%", "prefix": f"{escaped}%"}
 
 
 def scenarios(bench: Bench) -> list[Scenario]:
@@ -112,7 +114,7 @@ def scenarios(bench: Bench) -> list[Scenario]:
             {"q": SEARCH_TERM},
             "sku",
             search,
-            {"like": _like(SEARCH_TERM)},
+            _search(SEARCH_TERM),
             search=True,
         ),
         Scenario(
@@ -122,7 +124,7 @@ def scenarios(bench: Bench) -> list[Scenario]:
             {"q": prefix},
             "sku",
             search,
-            {"like": _like(prefix)},
+            _search(prefix),
             search=True,
         ),
         Scenario(
@@ -314,6 +316,7 @@ def measure(bench: Bench) -> None:
                     stockroom=listed.median * 1000,
                     floor=floor * 1000,
                     ratio=listed.median / floor,
+                    admin=admin.median * 1000,
                     target=(AT_MOST, 2.0 if page == "first" else 3.0),
                     details=details,
                 )
@@ -322,10 +325,10 @@ def measure(bench: Bench) -> None:
                 bench.add(
                     Figure(
                         key=f"list.admin.{scenario.key}",
-                        label=f"Admin changelist ÷ list, deep page: {scenario.label}",
+                        label=f"List, deep page, times faster than the admin: {scenario.label}",
                         unit="ms",
                         stockroom=listed.median * 1000,
-                        floor=admin.median * 1000,
+                        admin=admin.median * 1000,
                         ratio=admin.median / listed.median,
                         target=(AT_LEAST, 10.0),
                         details={"admin_url": admin_url, "admin_ms": admin.median * 1000},

@@ -73,6 +73,8 @@ class Figure:
     floor: float | None = None
     #: stockroom / floor; for "x faster than" figures, the other way round (see ``label``).
     ratio: float | None = None
+    #: The same page through the Django admin's changelist, where there is one.
+    admin: float | None = None
     #: (AT_MOST or AT_LEAST, bound): what ``ratio`` (or ``stockroom`` without a floor) must meet.
     target: tuple[str, float] | None = None
     details: dict = field(default_factory=dict)
@@ -122,13 +124,14 @@ def _number(value: float | None, unit: str) -> str:
 
 def table(figures: list[Figure]) -> str:
     """The figures as a Markdown table (printed, and pasted in the README)."""
-    rows = [("figure", "Stockroom", "floor", "ratio", "target", "pass")]
+    rows = [("figure", "Stockroom", "floor", "Django admin", "ratio", "target", "pass")]
     for figure in figures:
         rows.append(
             (
                 figure.label,
                 _number(figure.stockroom, figure.unit),
                 _number(figure.floor, figure.unit),
+                _number(figure.admin, figure.unit),
                 "–" if figure.ratio is None else f"{figure.ratio:.2f}x",
                 figure.target_text or "–",
                 {True: "pass", False: "FAIL", None: "–"}[figure.passed],

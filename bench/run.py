@@ -108,6 +108,19 @@ def run(
         progress(f"seeded in {report.total_seconds:.0f} s")
     figures: list[Figure] = []
     errors: list[dict] = []
+    if seed_data:
+        figures.append(
+            Figure(
+                key="seed",
+                label=f"Seeding {scale.stock_lines:,} stock lines, {scale.movements:,} movements",
+                unit="s",
+                stockroom=report.total_seconds,
+                target=None
+                if scale.seed_seconds_target is None
+                else (AT_MOST, scale.seed_seconds_target),
+                details={"phases_s": report.seconds},
+            )
+        )
     server_env = {**server_env, "BENCH_QUERY_LOG": str(workdir / QUERY_LOG)}
     with AppServer(server_env, log_path=workdir / "gunicorn.log") as server:
         client = Client(server.url)
