@@ -5,7 +5,8 @@
 
 With DATABASE_URL already set, runs COMMAND as it is. Otherwise creates a cluster in a temporary
 folder, starts it on a free 127.0.0.1 port, runs COMMAND with
-DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres and STOCKROOM_REQUIRE_POSTGRES=1, then
+DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres and STOCKROOM_REQUIRE_POSTGRES=1 (and the
+cluster's STOCKROOM_PG_DATA folder and STOCKROOM_PG_CTL command, for tests that restart it), then
 stops the cluster and deletes the folder, also after Ctrl-C or SIGTERM. Exits with COMMAND's status.
 
 PostgreSQL refuses to run as root: as root, the cluster's folders belong to the `postgres` user and
@@ -59,10 +60,14 @@ class Cluster:
     def url(self) -> str:
         return f"postgres://{PG_USER}@127.0.0.1:{self.port}/postgres"
 
-    def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess:
-        command = [str(PG_BINDIR / tool), *args]
+    def command(self, tool: str) -> list[str]:
+        command = [str(PG_BINDIR / tool)]
         if self.as_root:
             command = ["runuser", "-u", PG_USER, "--", *command]
+        return command
+
+    def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess:
+        command = [*self.command(tool), *args]
         return subprocess.run(
             command, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -169,7 +174,14 @@ def main() -> int:
             file=sys.stderr,
             flush=True,
         )
-        env = {**os.environ, "DATABASE_URL": cluster.url, "STOCKROOM_REQUIRE_POSTGRES": "1"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": cluster.url,
+            "STOCKROOM_REQUIRE_POSTGRES": "1",
+            # For tests that restart this throwaway server (tests/faults/test_db_restart.py).
+            "STOCKROOM_PG_DATA": str(cluster.data),
+            "STOCKROOM_PG_CTL": shlex.join(cluster.command("pg_ctl")),
+        }
         # Ctrl-C at the terminal reaches the command itself (same process group): wait for it.
         signal.signal(signal.SIGINT, lambda _signum, _frame: None)
         try:
