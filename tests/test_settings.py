@@ -14,6 +14,8 @@ def run_check(env_overrides: dict, tmp_path) -> subprocess.CompletedProcess:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        # Set by the browser tests for their own process; a deployment never has it.
+        "DJANGO_ALLOW_ASYNC_UNSAFE": None,
         **env_overrides,
     }
     env = {name: value for name, value in env.items() if value is not None}
