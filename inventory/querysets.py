@@ -6,6 +6,8 @@
 from django.db import models
 from django.db.models import F, Q
 
+from warehouses.models import warehouse_scope
+
 
 class StockLineQuerySet(models.QuerySet):
     def in_warehouse(self, warehouse):
@@ -15,11 +17,8 @@ class StockLineQuerySet(models.QuerySet):
         return self.filter(variant=variant)
 
     def visible_to(self, user):
-        from warehouses.models import Warehouse
-
-        if user.is_superuser or not user.assigned_warehouses.exists():
-            return self
-        return self.filter(warehouse__in=Warehouse.objects.visible_to(user))
+        scope = warehouse_scope(user)
+        return self if scope is None else self.filter(warehouse_id__in=scope)
 
     def with_catalog(self):
         return self.select_related("variant__product", "warehouse")
@@ -106,8 +105,5 @@ class MovementQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Movements of the warehouses ``user`` may see (see StockLineQuerySet.visible_to)."""
-        from warehouses.models import Warehouse
-
-        if user.is_superuser or not user.assigned_warehouses.exists():
-            return self
-        return self.filter(stock_line__warehouse__in=Warehouse.objects.visible_to(user))
+        scope = warehouse_scope(user)
+        return self if scope is None else self.filter(stock_line__warehouse_id__in=scope)

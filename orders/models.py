@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Variant
 from inventory.models import ZERO, quantity_field
-from warehouses.models import Warehouse
+from warehouses.models import Warehouse, warehouse_scope
 
 #: Letters, digits and . _ - : # (Shopify's "#1001" included); no spaces or slashes, since the
 #: reference appears in URLs.
@@ -125,9 +125,8 @@ class PipelineSettings(models.Model):
 
 class OrderQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if user.is_superuser or not user.assigned_warehouses.exists():
-            return self
-        return self.filter(warehouse__in=Warehouse.objects.visible_to(user))
+        scope = warehouse_scope(user)
+        return self if scope is None else self.filter(warehouse_id__in=scope)
 
     def with_totals(self):
         """Annotate ``line_count``, ``total_quantity``, ``total_reserved`` and ``total_shipped``."""

@@ -10,18 +10,29 @@ warehouse_code_validator = RegexValidator(
 )
 
 
+def warehouse_scope(user) -> frozenset[int] | None:
+    """The ids of the warehouses ``user`` is limited to, or None when not limited.
+
+    Staff assigned to some warehouses are limited to those; everyone else sees all. Read once
+    per user object (``request.user`` lives for one request), however many querysets a page
+    scopes with it.
+    """
+    if user.is_superuser:
+        return None
+    if not hasattr(user, "_stockroom_warehouse_scope"):
+        assigned = frozenset(user.assigned_warehouses.values_list("pk", flat=True))
+        user._stockroom_warehouse_scope = assigned or None
+    return user._stockroom_warehouse_scope
+
+
 class WarehouseQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
     def visible_to(self, user):
-        """Warehouses a user may see and change stock in.
-
-        Staff assigned to some warehouses are limited to those; everyone else sees all.
-        """
-        if user.is_superuser or not user.assigned_warehouses.exists():
-            return self
-        return self.filter(assigned_staff=user)
+        """Warehouses a user may see and change stock in (see ``warehouse_scope``)."""
+        scope = warehouse_scope(user)
+        return self if scope is None else self.filter(pk__in=scope)
 
 
 class Warehouse(models.Model):

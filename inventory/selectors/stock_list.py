@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 
@@ -309,10 +309,24 @@ def _token(line, names: list[str], *, forward: bool) -> str:
     return Position(forward, tuple(getattr(line, name) for name in names)).encode()
 
 
+def capped_counts(*querysets: QuerySet, cap: int = COUNT_CAP) -> list[tuple[int, bool]]:
+    """How many rows each queryset matches, counting no further than ``cap``, all in ONE
+    statement (one scalar subquery each): [(count, True if more), ...]."""
+    parts, params = [], []
+    for position, queryset in enumerate(querysets):
+        limited = queryset.order_by().values("pk")[: cap + 1]
+        sql, sql_params = limited.query.get_compiler(using=limited.db).as_sql()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{position})")
+        params.extend(sql_params)
+    with connections[querysets[0].db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        found = cursor.fetchone()
+    return [(min(count, cap), count > cap) for count in found]
+
+
 def capped_count(lines: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many lines match, counting no further than ``cap``: (count, True if more)."""
-    found = lines.order_by().values("pk")[: cap + 1].count()
-    return min(found, cap), found > cap
+    return capped_counts(lines, cap=cap)[0]
 
 
 @dataclass(frozen=True)
@@ -325,6 +339,12 @@ class StatusCounts:
     out_more: bool = False
 
 
+def _status_querysets(lines: QuerySet) -> tuple[QuerySet, QuerySet]:
+    # status= alone (not in_status's bounds on available, which help sorting only): the
+    # (status, warehouse) index then answers without reading the table.
+    return lines.filter(status=StockStatus.LOW), lines.filter(status=StockStatus.OUT)
+
+
 def status_counts(lines: QuerySet, cap: int = COUNT_CAP) -> StatusCounts:
     """How many of ``lines`` are Low stock and Stockout: two capped counts.
 
@@ -332,11 +352,19 @@ def status_counts(lines: QuerySet, cap: int = COUNT_CAP) -> StatusCounts:
     under any filter (a stagnant or total-stockout filter matching 100,000 lines included);
     past the cap the page says "more than 10,000", which is what a merchant acts on.
     """
-    # status= alone (not in_status's bounds on available, which help sorting only): the
-    # (status, warehouse) index then answers without reading the table.
-    low, low_more = capped_count(lines.filter(status=StockStatus.LOW), cap)
-    out, out_more = capped_count(lines.filter(status=StockStatus.OUT), cap)
+    (low, low_more), (out, out_more) = capped_counts(*_status_querysets(lines), cap=cap)
     return StatusCounts(low=low, out=out, low_more=low_more, out_more=out_more)
+
+
+def list_counts(
+    matching: QuerySet, status_base: QuerySet, cap: int = COUNT_CAP
+) -> tuple[tuple[int, bool], StatusCounts]:
+    """The figures above the list in one statement: the lines matching every filter, and
+    the Low stock / Stockout lines among those matching every filter but the status."""
+    total, (low, low_more), (out, out_more) = capped_counts(
+        matching, *_status_querysets(status_base), cap=cap
+    )
+    return total, StatusCounts(low=low, out=out, low_more=low_more, out_more=out_more)
 
 
 def stock_list_lines(lines: QuerySet) -> QuerySet:

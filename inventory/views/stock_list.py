@@ -20,8 +20,7 @@ from ..selectors.stock_list import (
     COUNT_CAP,
     InvalidPageToken,
     Ordering,
-    capped_count,
-    status_counts,
+    list_counts,
     stock_list_lines,
     stock_list_page,
 )
@@ -94,8 +93,9 @@ class StockLineListView(PermissionRequiredMixin, TemplateView):
         if show_cover:
             for line in page.lines:
                 line.days_of_cover = sales.days_of_cover(line.available, line.sold_recently)
-        matching, more = capped_count(filterset.qs)
-        counts = status_counts(filterset.filter_queryset_except(filterset.queryset, "status"))
+        (matching, more), counts = list_counts(
+            filterset.qs, filterset.filter_queryset_except(filterset.queryset, "status")
+        )
         query = request.GET.copy()
         selection = query.copy()
         for key in PRESENTATION_KEYS:
