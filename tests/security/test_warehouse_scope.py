@@ -232,3 +232,25 @@ def test_the_api_lists_and_changes_only_the_assigned_warehouses(merchant_a, worl
     )
     assert staged.status_code in {403, 404}
     assert snapshot() == before
+
+
+def test_warehouse_staff_export_nothing_and_change_no_order(staff_a, world):
+    """Exports need inventory.export_stock and stage changes orders.change_order: staff have
+    neither (the Merchant and the Accountant export; the Merchant moves orders)."""
+    client = client_as(staff_a)
+    statuses = {path: client.get(path).status_code for path in export_paths()}
+    assert set(statuses.values()) == {403}, statuses
+    before = snapshot()
+    response = client.post(f"/orders/{world.a.order.reference}/", {"stage": "confirmed"})
+    assert response.status_code == 403
+    headers = api_client_headers(staff_a)
+    order = {
+        "reference": "API-S",
+        "warehouse": "SEC-A",
+        "lines": [{"sku": "SEC-1", "quantity": "1"}],
+    }
+    created = Client().post(
+        "/api/v1/orders", order, content_type="application/json", headers=headers
+    )
+    assert created.status_code == 403
+    assert snapshot() == before
