@@ -97,6 +97,10 @@ def test_security_headers_on_pages(path, admin_user):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-hashes'" in policy
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
 
 
 def test_security_headers_on_exports_and_the_api(admin_user):
@@ -105,6 +109,7 @@ def test_security_headers_on_exports_and_the_api(admin_user):
         response = client.get(path)
         assert response["X-Content-Type-Options"] == "nosniff", path
         assert response["X-Frame-Options"] == "DENY", path
+        assert "default-src 'self'" in response["Content-Security-Policy"], path
 
 
 def test_the_session_and_csrf_cookies_are_not_readable_by_scripts_and_secure_in_production(
