@@ -27,7 +27,7 @@ pytestmark = [
     pytest.mark.slow,
     # The servers read what the test writes, so it must be committed; the roles migration's
     # groups come back from the serialized database.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "secret"

@@ -20,7 +20,7 @@ pytestmark = [
     pytest.mark.slow,
     # The server processes read what this test writes: it must be committed. The roles
     # migration's groups are restored from the serialized database (the seed needs them).
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 SCALE = SCALES["tiny"]
