@@ -6,13 +6,10 @@ and orders touching the same SKUs in different orders never deadlock.
 """
 
 import random
-import threading
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from inventory.ledger import verify_ledger
 from inventory.models import HoldChange
@@ -20,37 +17,11 @@ from inventory.services import InsufficientStock
 from orders.errors import ReferenceConflict
 from orders.models import Order, OrderLine, PipelineSettings, Stage
 from orders.services import OrderLineInput, order_create, order_set_stage
+from tests.concurrency.threads import run_together
 from tests.factories import VariantFactory, WarehouseFactory
 from tests.helpers import d, line_of, receive
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-JOIN_TIMEOUT = 120
-
-
-def run_together(count: int, work: Callable[[int], object]) -> list[tuple[str, object]]:
-    """Run ``work(i)`` in ``count`` threads released together by a barrier; return one
-    ("ok", result) or ("error", exception) per thread. Each thread has its own connection."""
-    barrier = threading.Barrier(count)
-    outcomes: list[tuple[str, object]] = [("not run", None)] * count
-
-    def runner(index: int) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=JOIN_TIMEOUT)
-            outcomes[index] = ("ok", work(index))
-        except BaseException as error:  # reported to the test, which fails on it
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    return outcomes
 
 
 def outcome_kinds(outcomes) -> Counter:
