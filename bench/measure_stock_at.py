@@ -37,7 +37,20 @@ IGNORING_TIES = """LEFT JOIN LATERAL (
     SELECT m.balance_after FROM inventory_movement m
     WHERE m.stock_line_id = sl.id AND m.created_at < %(at)s
     ORDER BY m.created_at DESC LIMIT 1) b ON true"""
-LATEST = {"by_id": BY_ID, "two_latest": TWO_LATEST}
+#: The same two, told apart by a window over them: the first row wins unless it ties with the
+#: second, then the table decides.
+WINDOW_TWO_LATEST = """LEFT JOIN LATERAL (
+    SELECT CASE WHEN r.tied THEN (SELECT t.balance_after FROM inventory_movement t
+                                  WHERE t.stock_line_id = sl.id AND t.created_at = r.created_at
+                                  ORDER BY t.id DESC LIMIT 1)
+                ELSE r.balance_after END AS balance_after
+    FROM (SELECT m.created_at, m.balance_after,
+                 m.created_at = lead(m.created_at) OVER (ORDER BY m.created_at DESC) AS tied
+          FROM (SELECT created_at, balance_after FROM inventory_movement
+                WHERE stock_line_id = sl.id AND created_at < %(at)s
+                ORDER BY created_at DESC LIMIT 2) m
+          ORDER BY m.created_at DESC LIMIT 1) r) b ON true"""
+LATEST = {"by_id": BY_ID, "two_latest": TWO_LATEST, "window_two_latest": WINDOW_TWO_LATEST}
 
 #: The average cost as of the moment, probed for each line...
 COST_PER_LINE = (

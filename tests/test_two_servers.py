@@ -44,10 +44,16 @@ def _servers(tmp_path):
         # What the servers share: the database, and the secret that signs sessions and cookies.
         "SECRET_KEY": secrets.token_urlsafe(50),
     }
-    return (
-        AppServer(env, log_path=tmp_path / "server-a.log"),
-        AppServer(env, log_path=tmp_path / "server-b.log"),
-    )
+    servers = []
+    for name in ("a", "b"):
+        # Each its own temporary folder, as on two machines: nothing may be left there for
+        # the next request.
+        folder = tmp_path / f"tmp-{name}"
+        folder.mkdir()
+        servers.append(
+            AppServer({**env, "TMPDIR": str(folder)}, log_path=tmp_path / f"server-{name}.log")
+        )
+    return servers
 
 
 def _adjust(client: Client, *, sku: str, warehouse: str, quantity: int, note: str):
