@@ -25,8 +25,7 @@ from tests.helpers import d, line_of, receive
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
-    # The servers read what the test writes, so it must be committed; the roles migration's
-    # groups come back from the serialized database.
+    # The servers read what the test writes, so it must be committed.
     pytest.mark.django_db(transaction=True),
 ]
 

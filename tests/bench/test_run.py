@@ -18,8 +18,7 @@ from bench.scales import SCALES
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
-    # The server processes read what this test writes: it must be committed. The roles
-    # migration's groups are restored from the serialized database (the seed needs them).
+    # The server processes read what this test writes: it must be committed.
     pytest.mark.django_db(transaction=True),
 ]
 
