@@ -3,7 +3,9 @@
 import os
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connections
+from django.test.testcases import LiveServerThread
 
 from tests.factories import UserFactory, VariantFactory, WarehouseFactory
 
@@ -21,6 +23,17 @@ def skip_or_fail_without_postgres() -> None:
     if os.environ.get("STOCKROOM_REQUIRE_POSTGRES") == "1":
         pytest.fail(f"{message}, and STOCKROOM_REQUIRE_POSTGRES=1 forbids skipping", pytrace=False)
     pytest.skip(message)
+
+
+class BackloggedLiveServer(ThreadedWSGIServer):
+    # Django's test server listens with a backlog of 10. When 50 clients connect at once on a
+    # busy 2-core CI machine, the kernel drops the overflow and a client can see its connection
+    # reset, which would fail a race test for a reason that has nothing to do with Stockroom.
+    request_queue_size = 128
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    LiveServerThread.server_class = BackloggedLiveServer
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

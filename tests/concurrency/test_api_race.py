@@ -43,8 +43,8 @@ def post_together(base_url: str, token: str, path: str, bodies: list[dict]) -> l
         connection = http.client.HTTPConnection(host.hostname, host.port, timeout=TIMEOUT)
         try:
             payload = json.dumps(bodies[index])
-            # Connected before the barrier (the test server's listen backlog is only 10), so
-            # that the requests themselves all arrive at once.
+            # Connected before the barrier (tests/conftest.py raises the server's listen
+            # backlog), so that the requests themselves all arrive at once.
             connect(connection)
             barrier.wait(timeout=TIMEOUT)
             connection.request(
