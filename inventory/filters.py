@@ -158,7 +158,10 @@ class StockLineFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
-        return queryset.search(value) if value else queryset
+        if not value:
+            return queryset
+        ordering = self.form.cleaned_data.get("ordering") or DEFAULT_ORDERING
+        return queryset.search(value, walk_variants=ordering.lstrip("-") == "sku")
 
     def filter_zero(self, queryset, name, value):
         return queryset.total_stockout() if value else queryset

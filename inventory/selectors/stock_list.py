@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
@@ -315,7 +316,11 @@ def capped_counts(*querysets: QuerySet, cap: int = COUNT_CAP) -> list[tuple[int,
     parts, params = [], []
     for position, queryset in enumerate(querysets):
         limited = queryset.order_by().values("pk")[: cap + 1]
-        sql, sql_params = limited.query.get_compiler(using=limited.db).as_sql()
+        try:
+            sql, sql_params = limited.query.get_compiler(using=limited.db).as_sql()
+        except EmptyResultSet:  # e.g. a search that matches no variant: nothing to count
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{position})")
         params.extend(sql_params)
     with connections[querysets[0].db].cursor() as cursor:

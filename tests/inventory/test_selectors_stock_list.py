@@ -10,6 +10,7 @@ from inventory.selectors.stock_list import (
     InvalidPageToken,
     Ordering,
     Position,
+    StatusCounts,
     capped_count,
     export_rows,
     status_counts,
@@ -203,7 +204,23 @@ def test_export_rows_leave_the_threshold_empty_when_none_applies():
     assert row[9] is None and row[10] == "OK"
 
 
-def test_search_finds_names_by_any_part_and_skus_and_barcodes_by_their_start(stock):
+#: The ways a search finds lines (see StockLineQuerySet.search): by the ids of few matching
+#: variants, or, when many match, walking the order and checking each variant or each line.
+SEARCH_WAYS = {
+    "few matches": {"few": 500, "walk_variants": True},
+    "many, checked on the variant": {"few": 0, "walk_variants": True},
+    "many, checked on the line": {"few": 0, "walk_variants": False},
+}
+
+
+@pytest.fixture(params=SEARCH_WAYS, ids=list(SEARCH_WAYS))
+def search(request, monkeypatch):
+    way = SEARCH_WAYS[request.param]
+    monkeypatch.setattr("inventory.querysets.FEW_MATCHING_VARIANTS", way["few"])
+    return lambda lines, text: lines.search(text, walk_variants=way["walk_variants"])
+
+
+def test_search_finds_names_by_any_part_and_skus_and_barcodes_by_their_start(stock, search):
     warehouse = WarehouseFactory()
     variant = VariantFactory(
         product=ProductFactory(name="Enamel Kettle"),
@@ -214,11 +231,43 @@ def test_search_finds_names_by_any_part_and_skus_and_barcodes_by_their_start(sto
     stock_receive(warehouse=warehouse, lines=[StockQuantity(variant, 1)])
 
     for text in ("kettle", "enamel k", "SAGE", "een", "ket-7", "KET-77", "37000", "3700000000123"):
-        assert list(StockLine.objects.search(text).values_list("variant__sku", flat=True)) == [
-            "KET-77"
-        ], text
+        found = search(StockLine.objects.all(), text)
+        assert list(found.values_list("variant__sku", flat=True)) == ["KET-77"], text
     for text in ("teapot", "T-77", "0000123"):
-        assert not StockLine.objects.search(text).exists(), text
+        assert not search(StockLine.objects.all(), text).exists(), text
+
+
+@pytest.mark.parametrize("ordering", ["sku", "-sku", "product", "available", "last_movement"])
+def test_every_way_of_searching_pages_through_the_same_lines_in_the_same_order(search, ordering):
+    warehouses = [WarehouseFactory(code=code) for code in ("PAR", "LYO")]
+    for number in range(7):
+        hoodie = VariantFactory(product=ProductFactory(name=f"Alpine hoodie {number}"))
+        stock_receive(warehouse=warehouses[number % 2], lines=[StockQuantity(hoodie, number + 1)])
+        stock_receive(warehouse=warehouses[1], lines=[StockQuantity(VariantFactory(), 1)])
+    lines = stock_list_lines(StockLine.objects.all())
+    expected = list(
+        Ordering.parse(ordering).apply(lines.filter(variant__product__name__contains="hoodie"))
+    )
+
+    shown, token = [], None
+    while True:
+        page = stock_list_page(
+            search(lines, "HOODIE"), ordering=Ordering.parse(ordering), token=token, page_size=3
+        )
+        shown += page.lines
+        if not (token := page.next_token):
+            break
+
+    assert [line.pk for line in shown] == [line.pk for line in expected]
+
+
+def test_a_search_that_matches_nothing_counts_nothing(search):
+    stock_receive(warehouse=WarehouseFactory(), lines=[StockQuantity(VariantFactory(), 1)])
+
+    found = search(StockLine.objects.all(), "no such thing")
+
+    assert capped_count(found) == (0, False)
+    assert status_counts(found) == StatusCounts(low=0, out=0)
 
 
 def test_lines_that_never_moved_are_stagnant_and_sort_first_by_last_movement(stock):
