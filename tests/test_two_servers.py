@@ -4,7 +4,8 @@ one app, as several gunicorn servers behind a load balancer must.
 One browser (one cookie jar) logs in on server A, then its requests alternate between A and B:
 the session, the CSRF cookie and the flash messages written by one server are read by the
 other, and stock moved through both adds up. Then both servers take adjustments at the same
-time, and the ledger still verifies.
+time, and the ledger still verifies. An admin import previewed on one server is confirmed on
+the other: the uploaded file waits in the database, not on the first server's disk.
 """
 
 import re
@@ -17,6 +18,7 @@ import pytest
 from bench.db import connection_url
 from bench.http import CSRF_INPUT, Client
 from bench.server import AppServer
+from catalog.models import Variant
 from inventory.ledger import verify_ledger
 from inventory.models import Movement
 from tests.factories import UserFactory, VariantFactory, WarehouseFactory
@@ -33,6 +35,10 @@ PASSWORD = "secret"
 ALTERNATING_STEPS = 6
 CONCURRENT_STEPS = 8
 ON_HAND_NOW = re.compile(r"On hand is now (\d+(?:\.\d+)?)")
+IMPORTED_ROWS = 500
+CATALOG_HEADER = "Product,Variant,SKU,Barcode,Unit,Alert threshold,Category,Active"
+CONFIRM_FORM = re.compile(r'<form action="[^"]*/process_import/" method="POST">(.*?)</form>', re.S)
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 def _servers(tmp_path):
@@ -73,6 +79,23 @@ def _adjust(client: Client, *, sku: str, warehouse: str, quantity: int, note: st
             "action": "apply",
         },
     )
+
+
+def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body, as a browser sends a form with a file input."""
+    boundary = secrets.token_hex(16)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    for name, (filename, data) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: text/csv\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def test_two_server_processes_share_sessions_and_move_stock_on_one_database(tmp_path):
@@ -153,3 +176,50 @@ def test_two_server_processes_share_sessions_and_move_stock_on_one_database(tmp_
     )
     report = verify_ledger()
     assert report.problems == []
+
+
+def test_an_admin_import_previewed_on_one_server_is_confirmed_on_the_other(tmp_path):
+    UserFactory(username="lb-importer", role="Merchant", is_staff=True, password=PASSWORD)
+    catalog = (
+        CATALOG_HEADER
+        + "\n"
+        + "".join(
+            f"Server mug {n},Red,LB-IMPORT-{n:04d},,pc,3,Home,1\n" for n in range(IMPORTED_ROWS)
+        )
+    )
+    server_a, server_b = _servers(tmp_path)
+    with server_a, server_b:
+        on_a = Client(server_a.url)
+        on_a.login("lb-importer", PASSWORD)
+        body, content_type = _multipart(
+            {
+                "csrfmiddlewaretoken": on_a.csrf_token("/admin/catalog/variant/import/"),
+                "resource": "0",
+                "format": "0",
+            },
+            {"import_file": ("catalog.csv", catalog.encode())},
+        )
+        preview = on_a.request(
+            "POST",
+            "/admin/catalog/variant/import/",
+            body=body,
+            headers={"Content-Type": content_type},
+        )
+        assert preview.status == 200, preview.text[-2000:]
+        confirm = dict(HIDDEN_INPUT.findall(CONFIRM_FORM.search(preview.text).group(1)))
+        assert {"import_file_name", "format", "csrfmiddlewaretoken"} <= confirm.keys()
+        assert not Variant.objects.filter(sku__startswith="LB-IMPORT-").exists()
+
+        # The load balancer sends the confirmation to the other server.
+        on_b = Client(server_b.url, cookies=dict(on_a.cookies))
+        done = on_b.post_form("/admin/catalog/variant/process_import/", confirm)
+
+        assert done.status == 302, done.text[-2000:]
+        assert done.header("location") == "/admin/catalog/variant/"
+        assert "Import finished" in on_b.get(done.header("location")).text
+    imported = Variant.objects.filter(sku__startswith="LB-IMPORT-")
+    assert imported.count() == IMPORTED_ROWS
+    assert set(imported.values_list("alert_threshold", flat=True)) == {d(3)}
+    # Neither server kept anything in its own temporary folder.
+    assert [path.name for path in (tmp_path / "tmp-a").iterdir()] == []
+    assert [path.name for path in (tmp_path / "tmp-b").iterdir()] == []

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "inventory",
     "orders",
     "api",
+    "core",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,9 @@ AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes, said on the lockout page
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False
+#: Failures and lockouts in the database, which every app server shares (axes' default, stated:
+#: a per-process or per-machine store would let an attacker spread guesses over the servers).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 # Sessions live in the database (the default engine): app servers keep no state of their own.
 SESSION_COOKIE_HTTPONLY = True
@@ -173,6 +177,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # shared by every app server
+# The cache lives in the database too, so that every app server sees the same one. Its table is
+# created by `migrate` (core/migrations/0001_cache_table.py). django-import-export keeps an
+# uploaded file there between the import's preview and its confirmation, which a load balancer
+# may send to another server (its default, a temporary file, stays on the first server's disk).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "stockroom_cache",
+    },
+}
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 # Uploads: small ones in memory, the rest in temporary files; forms refuse files over their limit.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB (Django's default), stated for the upload forms
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # the non-file part of a request body
