@@ -43,6 +43,10 @@ MSG_NOTHING_IMPORTED = (
     "Nothing was imported: %(count)s row(s) have errors. The file may have changed since the "
     "preview; import it again to see the errors."
 )
+MSG_UPLOAD_GONE = (
+    "Nothing was imported: the previewed file is no longer waiting for confirmation (it was "
+    "imported already, or its preview is more than a day old). Upload it again."
+)
 
 #: The spreadsheet variant writes 1234,5; reading it back turns such cells into 1234.5.
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -66,6 +70,10 @@ def unescape_text(value: str) -> str:
     return value
 
 
+class UploadGone(Exception):
+    """The file of a previewed import is no longer in the import's temporary storage."""
+
+
 class StockroomCSV(CSV):
     """The contract's CSV: comma, decimal point, no byte-order mark."""
 
@@ -84,6 +92,9 @@ class StockroomCSV(CSV):
         return ("\ufeff" if self.dialect.byte_order_mark else "") + buffer.getvalue()
 
     def create_dataset(self, in_stream, **kwargs):
+        if in_stream is None:
+            # What the cache storage reads for a file that was imported already or expired.
+            raise UploadGone
         if isinstance(in_stream, bytes):
             in_stream = in_stream.decode(self.encoding or "utf-8-sig")
         in_stream = in_stream.removeprefix("\ufeff")
@@ -214,10 +225,21 @@ class SafeImportExportMixin(ImportMixin, SafeExportMixin):
             f"{opts.app_label}.add_{opts.model_name}"
         ) and request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
+    def process_import(self, request, **kwargs):
+        # A second click on "Confirm import", or a preview confirmed after its file expired.
+        try:
+            return super().process_import(request, **kwargs)
+        except UploadGone:
+            messages.error(request, MSG_UPLOAD_GONE)
+            return self._back_to_import()
+
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
             failed = len(result.invalid_rows) + len(result.row_errors())
             messages.error(request, MSG_NOTHING_IMPORTED % {"count": failed})
-            info = self.opts.app_label, self.opts.model_name
-            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+            return self._back_to_import()
         return super().process_result(result, request)
+
+    def _back_to_import(self) -> HttpResponseRedirect:
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))

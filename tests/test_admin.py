@@ -9,9 +9,14 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import NoReverseMatch, reverse
+from import_export.tmp_storages import CacheStorage
 
-from core.admin_csv import MSG_TOO_MANY_ROWS
+from catalog.models import Variant
+from core.admin_csv import MSG_TOO_MANY_ROWS, MSG_UPLOAD_GONE
 from inventory.admin import MovementAdmin
 from inventory.models import HoldChange, Movement, StockLine
 from tests.factories import UserFactory
@@ -243,3 +248,51 @@ def test_admin_respects_warehouse_scope(client, variant, warehouse, other_wareho
 def test_stock_lines_and_the_ledger_have_no_import(model_name):
     with pytest.raises(NoReverseMatch):
         reverse(f"admin:inventory_{model_name}_import")
+
+
+# --- The import's upload between preview and confirmation ----------------------------------
+
+CATALOG = (
+    b"Product,Variant,SKU,Barcode,Unit,Alert threshold,Category,Active\nMug,Red,MUG-R,,pc,,,1\n"
+)
+
+
+def preview_catalog_import(client):
+    preview = client.post(
+        "/admin/catalog/variant/import/",
+        {
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile("catalog.csv", CATALOG, "text/csv"),
+        },
+    )
+    assert preview.status_code == 200
+    return preview.context["confirm_form"].initial
+
+
+def test_an_import_waits_for_confirmation_in_the_database_cache(client, superuser):
+    confirm = preview_catalog_import(client)
+    key = CacheStorage.CACHE_PREFIX + confirm["import_file_name"]
+
+    # Every app server reads the same table, whichever of them receives the confirmation.
+    assert cache.get(key) == CATALOG
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM stockroom_cache")
+        assert [row[0] for row in cursor.fetchall()] == [cache.make_key(key)]
+    done = client.post("/admin/catalog/variant/process_import/", confirm)
+
+    assert done.status_code == 302
+    assert Variant.objects.get().sku == "MUG-R"
+    assert cache.get(key) is None  # removed once imported
+
+
+def test_confirming_an_import_twice_says_so_instead_of_failing(client, superuser):
+    confirm = preview_catalog_import(client)
+    client.post("/admin/catalog/variant/process_import/", confirm, follow=True)
+    Variant.objects.all().delete()
+
+    again = client.post("/admin/catalog/variant/process_import/", confirm, follow=True)
+
+    assert again.redirect_chain == [("/admin/catalog/variant/import/", 302)]
+    assert [str(message) for message in again.context["messages"]] == [MSG_UPLOAD_GONE]
+    assert not Variant.objects.exists()
