@@ -14,6 +14,8 @@ from itertools import groupby
 
 from django.db.models import Sum
 
+from core.streaming import stream_rows, streaming_transaction
+
 from .models import HoldChange, Movement, StockLine
 
 FIELD_SEPARATOR = "\x1f"
@@ -97,21 +99,20 @@ class LedgerReport:
 
 
 def _movements_by_line() -> Iterator[tuple[int, list[dict]]]:
-    rows = (
-        Movement.objects.order_by("stock_line_id", "pk")
-        .values("pk", "hash", *HASHED_FIELDS)
-        .iterator(chunk_size=ITERATOR_CHUNK)
+    rows = stream_rows(
+        Movement.objects.order_by("stock_line_id", "pk").values("pk", "hash", *HASHED_FIELDS),
+        chunk_size=ITERATOR_CHUNK,
     )
     for line_id, group in groupby(rows, key=lambda row: row["stock_line_id"]):
         yield line_id, list(group)
 
 
 def _holds_by_line() -> Iterator[dict]:
-    return (
+    return stream_rows(
         HoldChange.objects.order_by("stock_line_id")
         .values("stock_line_id")
-        .annotate(reserved=Sum("reserved_delta"), locked=Sum("locked_delta"))
-        .iterator(chunk_size=ITERATOR_CHUNK)
+        .annotate(reserved=Sum("reserved_delta"), locked=Sum("locked_delta")),
+        chunk_size=ITERATOR_CHUNK,
     )
 
 
@@ -136,11 +137,19 @@ def _check_chain(label: str, movements: list[dict], problems: list[str]) -> tupl
 
 
 def verify_ledger() -> LedgerReport:
-    """Recompute every line's chain and quantities from the ledger, streaming both sides."""
+    """Recompute every line's chain and quantities from the ledger, streaming both sides.
+
+    On PostgreSQL every read, the registered checks' too, sees one snapshot of the database:
+    the lines, their movements and their holds as they stood together, even while stock moves.
+    """
+    with streaming_transaction(one_snapshot=True):
+        return _verify()
+
+
+def _verify() -> LedgerReport:
     report = LedgerReport()
-    lines = (
-        StockLine.objects.order_by("pk")
-        .values_list(
+    lines = stream_rows(
+        StockLine.objects.order_by("pk").values_list(
             "pk",
             "on_hand",
             "reserved",
@@ -149,8 +158,8 @@ def verify_ledger() -> LedgerReport:
             "variant__sku",
             "warehouse__code",
             "warehouse__allow_negative_stock",
-        )
-        .iterator(chunk_size=ITERATOR_CHUNK)
+        ),
+        chunk_size=ITERATOR_CHUNK,
     )
     movements = _movements_by_line()
     holds = _holds_by_line()

@@ -16,6 +16,7 @@ from itertools import groupby
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Subquery, Sum
 
+from core.streaming import stream_rows, streaming_transaction
 from inventory.models import HoldChange, Movement, MovementReason, StockLine
 
 from .models import OrderLine, Stage, StockEffect
@@ -41,7 +42,8 @@ def _by_order_operation(ledger_model, sums: dict[str, str], params: list) -> Ite
     """Sums (``sums``: name -> SQL) of the ledger rows that each order's own operations
     wrote, per order, variant and warehouse, in that order. The ledger and the stock effects
     are joined on ``operation``, which no foreign key links: one hash join in SQL rather than
-    a lookup per ledger row. Streamed (a server-side cursor on PostgreSQL)."""
+    a lookup per ledger row. Streamed (a server-side cursor on PostgreSQL, always: Django's
+    chunked cursor ignores DISABLE_SERVER_SIDE_CURSORS), in the caller's transaction."""
     quote = connection.ops.quote_name
     columns = ", ".join(f"{expression} AS {name}" for name, expression in sums.items())
     sql = f"""
@@ -77,7 +79,7 @@ def _ledger_movements() -> Iterator[dict]:
 
 
 def _order_lines() -> Iterable[dict]:
-    return (
+    return stream_rows(
         OrderLine.objects.values(
             "order_id",
             "variant_id",
@@ -87,9 +89,8 @@ def _order_lines() -> Iterable[dict]:
             "reserved",
             "shipped",
             "restocked",
-        )
-        .order_by("order_id", "variant_id")
-        .iterator(chunk_size=ITERATOR_CHUNK)
+        ).order_by("order_id", "variant_id"),
+        chunk_size=ITERATOR_CHUNK,
     )
 
 
@@ -137,11 +138,11 @@ def _line_problems() -> Iterator[str]:
 
 
 def _closed_orders_holding_stock() -> Iterator[str]:
-    rows = (
+    rows = stream_rows(
         OrderLine.objects.filter(reserved__gt=0, order__stage__in=CLOSED_STAGES)
         .values_list("order__reference", "order__stage", "variant__sku", "reserved")
-        .order_by("order_id", "variant_id")
-        .iterator(chunk_size=ITERATOR_CHUNK)
+        .order_by("order_id", "variant_id"),
+        chunk_size=ITERATOR_CHUNK,
     )
     for reference, stage, sku, reserved in rows:
         yield f"order {reference} / {sku}: {stage} but still holds {_q(reserved)} reserved"
@@ -160,23 +161,27 @@ def _lines_reserving_less_than_orders_hold() -> Iterator[str]:
     open_lines = OrderLine.objects.filter(
         variant=OuterRef("variant"), order__warehouse=OuterRef("warehouse"), reserved__gt=0
     )
-    rows = (
+    rows = stream_rows(
         # EXISTS first: a semi-join against the (few) open order lines, not a probe per line.
         StockLine.objects.filter(Exists(open_lines))
         .annotate(held=Subquery(held))
         .filter(held__gt=F("reserved"))
         .values_list("variant__sku", "warehouse__code", "reserved", "held")
-        .order_by("pk")
-        .iterator(chunk_size=ITERATOR_CHUNK)
+        .order_by("pk"),
+        chunk_size=ITERATOR_CHUNK,
     )
     for sku, code, reserved, total in rows:
         yield f"{sku} @ {code}: reserved {_q(reserved)} but open orders hold {_q(total)}"
 
 
 def order_holdings_problems() -> list[str]:
-    """The problems ``verify_ledger`` reports for the order pipeline (none when all is well)."""
-    return [
-        *_line_problems(),
-        *_closed_orders_holding_stock(),
-        *_lines_reserving_less_than_orders_hold(),
-    ]
+    """The problems ``verify_ledger`` reports for the order pipeline (none when all is well).
+
+    In one transaction (``verify_ledger``'s, when it calls): the merge reads three streams side
+    by side."""
+    with streaming_transaction():
+        return [
+            *_line_problems(),
+            *_closed_orders_holding_stock(),
+            *_lines_reserving_less_than_orders_hold(),
+        ]

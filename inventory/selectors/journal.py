@@ -7,14 +7,13 @@ cursor, so memory stays flat whatever the number of movements.
 """
 
 from collections.abc import Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from core.csv_export import DATETIME, NUMBER, Column
+from core.streaming import stream_rows
 
 from ..models import Movement, MovementReason, MovementType
 
@@ -134,24 +133,19 @@ def journal_rows(movements: QuerySet) -> Iterator[tuple]:
         "note",
         "created_by__username",
     )
-    # PostgreSQL: a server-side cursor streams only inside a transaction (outside one it is
-    # declared WITH HOLD and the whole result is materialised before the first row). Not on
-    # SQLite, where a transaction would take the database's write lock for the whole download.
-    streaming = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
-    with streaming:
-        for row in rows.iterator(chunk_size=FETCH_SIZE):
-            (at, sku, product, variant, code, type_, reason, qty, balance, ref, note, user) = row
-            yield (
-                at,
-                sku,
-                product,
-                variant,
-                code,
-                types.get(type_, type_),
-                reasons.get(reason, reason),
-                qty,
-                balance,
-                ref,
-                note,
-                user or "",
-            )
+    for row in stream_rows(rows, chunk_size=FETCH_SIZE):
+        (at, sku, product, variant, code, type_, reason, qty, balance, ref, note, user) = row
+        yield (
+            at,
+            sku,
+            product,
+            variant,
+            code,
+            types.get(type_, type_),
+            reasons.get(reason, reason),
+            qty,
+            balance,
+            ref,
+            note,
+            user or "",
+        )

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 
 from catalog.models import AverageCost, Product, Variant
+from core.streaming import stream_rows, streaming_transaction
 from warehouses.models import Warehouse
 
 from ..models import Movement, StockLine
@@ -163,7 +164,7 @@ def _portable_queryset(moment, warehouse_ids, after, limit):
 
 def _portable_rows(moment, warehouse_ids, after, limit) -> Iterator[StockAtDateRow]:
     rows = _portable_queryset(moment, warehouse_ids, after, limit)
-    for product, variant, sku, code, balance, cost in rows.iterator(chunk_size=FETCH_SIZE):
+    for product, variant, sku, code, balance, cost in stream_rows(rows, chunk_size=FETCH_SIZE):
         # SQLite hands subquery decimals back unscaled (41, 2.50000000000): scale them as
         # PostgreSQL returns them.
         yield StockAtDateRow(
@@ -298,8 +299,8 @@ def _postgres_page(moment, warehouse_ids, after, size) -> list[StockAtDateRow]:
 
 def _postgres_rows(moment, warehouse_ids) -> Iterator[StockAtDateRow]:
     # A server-side cursor inside a transaction streams the rows as they are read; outside one,
-    # PostgreSQL would materialise the whole result first (WITH HOLD).
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
+    # PostgreSQL would materialise the whole result first (WITH HOLD). See core/streaming.py.
+    with streaming_transaction(), connection.chunked_cursor() as cursor:
         cursor.execute(_sql(ALL_ROWS_SQL), {"at": moment, "warehouses": warehouse_ids})
         while batch := cursor.fetchmany(FETCH_SIZE):
             for row in batch:

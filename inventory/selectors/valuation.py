@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import OuterRef, Subquery
 
 from catalog.models import AverageCost, Variant
+from core.streaming import stream_rows
 
 from ..models import MovementReason, MovementType
 
@@ -143,11 +144,11 @@ def losses_by_reason(
     by_reason = {
         reason: LossLine(reason=reason, label=labels[reason]) for reason in LOSS_REPORT_REASONS
     }
-    rows: Iterable = (
+    rows: Iterable = stream_rows(
         loss_movements(movements, start=start, end=end)
         .order_by()
-        .values_list("reason", "quantity", "cost")
-        .iterator(chunk_size=5000)
+        .values_list("reason", "quantity", "cost"),
+        chunk_size=5000,
     )
     for reason, quantity, cost in rows:
         # SQLite hands subquery decimals back unscaled: scale the cost as PostgreSQL returns it.

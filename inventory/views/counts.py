@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView, View
 
 from core.csv_export import Column, streaming_csv_response
+from core.streaming import stream_rows
 
 from ..forms.counts import (
     COUNTED,
@@ -160,7 +161,9 @@ class CountSheetCsvView(CountSessionMixin, View):
         session = self.get_session()
         rows = (
             (sku, product, name, barcode or "", "")
-            for sku, product, name, barcode in count_sheet_rows(session).iterator(chunk_size=5000)
+            for sku, product, name, barcode in stream_rows(
+                count_sheet_rows(session), chunk_size=5000
+            )
         )
         return streaming_csv_response(
             f"count-{session.pk}-{session.warehouse.code}.csv",
