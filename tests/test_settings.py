@@ -16,6 +16,7 @@ from django.core.cache.backends.db import DatabaseCache
 from import_export.tmp_storages import CacheStorage
 
 from catalog.models import Variant
+from config.settings.base import database_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,3 +89,15 @@ def test_app_servers_share_sessions_cache_import_uploads_and_lockouts_in_the_dat
     assert isinstance(AxesProxyHandler.get_implementation(force=True), AxesDatabaseHandler)
     # Flash messages travel in a signed cookie, or in the session when too long for one.
     assert settings.MESSAGE_STORAGE == "django.contrib.messages.storage.fallback.FallbackStorage"
+
+
+def test_behind_pgbouncer_django_reads_no_server_side_cursor_of_its_own(monkeypatch):
+    url = "postgres://stockroom:secret@pgbouncer.internal:6432/stockroom"
+    assert not database_settings(url)["DISABLE_SERVER_SIDE_CURSORS"]
+
+    monkeypatch.setenv("DATABASE_PGBOUNCER", "1")
+
+    # Form choices and the admin's export read client-side; the app's own streams keep their
+    # cursor inside a transaction (tests/core/test_streaming.py).
+    assert database_settings(url)["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert not database_settings("sqlite:///demo.sqlite3").get("DISABLE_SERVER_SIDE_CURSORS")

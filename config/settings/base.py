@@ -9,6 +9,10 @@ Environment variables read here:
                            pool bounds per process (default 2 and 10)
     DATABASE_CONN_MAX_AGE  seconds a connection is kept between requests without the pool
                            (default 0: one connection per request)
+    DATABASE_PGBOUNCER=1   PostgreSQL reached through pgbouncer in transaction pooling mode:
+                           no server-side cursor outlives its transaction (Django's
+                           DISABLE_SERVER_SIDE_CURSORS; the app's streamed reads keep theirs,
+                           inside a transaction: core/streaming.py).
 """
 
 import os
@@ -55,6 +59,11 @@ def database_settings(url: str, *, default_conn_max_age: int = 0) -> dict:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             }
         )
+    if db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_PGBOUNCER"):
+        # Django's own iterator() calls (form choices, the admin's export) run outside any
+        # transaction: behind transaction pooling their cursor's next FETCH may reach another
+        # server connection. They read client-side instead.
+        db["DISABLE_SERVER_SIDE_CURSORS"] = True
     if db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL"):
         db["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with the pool
         db["OPTIONS"]["pool"] = {
