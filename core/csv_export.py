@@ -100,15 +100,24 @@ def csv_rows(
         yield flush()
 
 
+def csv_chunks(
+    columns: Sequence[Column], rows: Iterable[Sequence], dialect: CsvDialect = STANDARD
+) -> Iterator[bytes]:
+    """``csv_rows`` as UTF-8 bytes, what a response sends."""
+    return (chunk.encode() for chunk in csv_rows(columns, rows, dialect))
+
+
+def csv_response(filename: str, chunks: Iterable[bytes]) -> StreamingHttpResponse:
+    """A CSV download streamed from ``chunks`` of bytes, as they are produced."""
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def streaming_csv_response(
     filename: str,
     columns: Sequence[Column],
     rows: Iterable[Sequence],
     dialect: CsvDialect = STANDARD,
 ) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        (chunk.encode() for chunk in csv_rows(columns, rows, dialect)),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(filename, csv_chunks(columns, rows, dialect))
