@@ -3,12 +3,15 @@
 On PostgreSQL each batch is ONE statement whose values travel as one typed array per column
 (``INSERT ... SELECT * FROM unnest(...)``, ``UPDATE ... FROM unnest(...)``): no per-row SQL,
 no per-value ORM preparation, and a query plan that does not grow with the row count. A
-100,000-line count writes its movements and stock lines in a few statements. SQLite (the
-embedded demo) has no array type and no network round trip: ``bulk_create`` and
-``executemany`` are fast there.
+100,000-line count writes its movements and stock lines in a few statements; a one-line
+adjustment writes its movement and its line in one (``write_changes``), since what it waits
+for is round trips. SQLite (the embedded demo) has no array type and no network round trip:
+``bulk_create`` and ``executemany`` are fast there.
 """
 
 from collections.abc import Sequence
+from functools import cache
+from operator import attrgetter
 
 from django.db import connection, models
 
@@ -17,9 +20,13 @@ try:  # PostgreSQL's driver; absent where only SQLite is used
 except ImportError:  # pragma: no cover
     psycopg = None
 
-#: Rows per statement on PostgreSQL: large enough that round trips do not matter, small
-#: enough that one statement's arrays stay a few megabytes.
-PG_BATCH = 20_000
+#: Rows per UPDATE statement on PostgreSQL. Up to about this many, the planner joins the
+#: arrays to the table through its primary key; more, and it reads the whole table (a
+#: million stock lines) to hash or merge it, once per statement.
+PG_UPDATE_BATCH = 10_000
+#: Rows per INSERT statement: large enough that round trips do not matter, small enough
+#: that one statement's arrays stay a few megabytes.
+PG_INSERT_BATCH = 20_000
 #: From this many rows, new rows go in with COPY, PostgreSQL's fastest way in (three times
 #: faster than INSERT ... unnest at 100,000 movements); below it one INSERT is quicker.
 COPY_THRESHOLD = 2_000
@@ -52,36 +59,114 @@ def _internal_type(field) -> str:
     return (field.target_field if field.is_relation else field).get_internal_type()
 
 
-def _array_type(field) -> str:
-    # Without the length or precision (varchar[], numeric[]) as Django's own UNNEST insert
-    # does: the table's column type still applies on the way in.
-    return field.db_type(connection).split("(")[0] + "[]"
+def _is_decimal(field) -> bool:
+    return _internal_type(field) == "DecimalField"
 
 
 def _array_param(field) -> str:
+    # Without the length or precision (varchar[], numeric[]) as Django's own UNNEST insert
+    # does: the table's column type still applies on the way in.
+    array_type = f"{field.db_type(connection).split('(')[0]}[]"
+    if _is_decimal(field):
+        # Decimals travel as one array literal in text (see _array): psycopg dumps a list
+        # of Decimals element by element in Python, six times slower.
+        return f"%t::{array_type}"
     # %b: the array travels in binary, dumped by psycopg's C code, instead of being spelled
     # out as SQL text by Django's client-side binding (half the time at 100,000 rows).
-    return f"%b::{_array_type(field)}"
+    return f"%b::{array_type}"
 
 
-def _bulk_cursor():
+def _array(field, values: list):
+    """The parameter of ``_array_param(field)`` for these values."""
+    if _is_decimal(field):
+        # str() of a Decimal is a valid numeric literal (digits, sign, point, exponent).
+        return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+    return values
+
+
+def bulk_cursor():
     """A cursor for the PostgreSQL statements below: server-side binding (so ``%b`` works),
     wrapped like any Django cursor so that query logging and counting still see it."""
     connection.ensure_connection()
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))
 
 
-def _insert_values(field, objs: Sequence[models.Model]) -> list:
-    # pre_save fills auto_now_add dates and the like, as Model.save() would.
-    return _prepared(field, [field.pre_save(obj, True) for obj in objs])
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
-def _insertable_fields(model) -> list:
-    return [
+@cache
+def _insertable_fields(model) -> tuple:
+    return tuple(
         field
         for field in model._meta.concrete_fields
         if not field.primary_key and not getattr(field, "generated", False)
-    ]
+    )
+
+
+@cache
+def _insert_sql(model, single: bool) -> str:
+    """INSERT of new rows of ``model``: one row of plain parameters, or one array per column.
+    Built once per model and shape (PostgreSQL only)."""
+    fields = _insertable_fields(model)
+    columns = ", ".join(_quote(field.column) for field in fields)
+    if single:
+        source = f"VALUES ({', '.join(['%s'] * len(fields))})"
+    else:
+        source = f"SELECT * FROM unnest({', '.join(_array_param(field) for field in fields)})"
+    return f"INSERT INTO {_quote(model._meta.db_table)} ({columns}) {source}"
+
+
+@cache
+def _update_sql(model, field_names: tuple[str, ...], single: bool) -> str:
+    """UPDATE of ``field_names`` by primary key: of one row, or of one row per array element.
+    Built once per model, fields and shape (PostgreSQL only)."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    table, pk = _quote(meta.db_table), _quote(meta.pk.column)
+    if single:
+        assignments = ", ".join(f"{_quote(field.column)} = %s" for field in fields)
+        return f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
+    aliases = [f"c{index}" for index in range(len(fields))]
+    assignments = ", ".join(
+        f"{_quote(field.column)} = v.{alias}" for field, alias in zip(fields, aliases, strict=True)
+    )
+    arrays = ", ".join(_array_param(field) for field in fields)
+    return (
+        f"UPDATE {table} SET {assignments} FROM unnest({arrays}, {_array_param(meta.pk)}) "
+        f"AS v({', '.join(aliases)}, pk) WHERE {table}.{pk} = v.pk"
+    )
+
+
+def _insert_values(field, objs: Sequence[models.Model]) -> list:
+    if type(field).pre_save is models.Field.pre_save:
+        # The value as it is (Field.pre_save): read directly, 100,000 times.
+        values = list(map(attrgetter(field.attname), objs))
+    else:
+        # pre_save fills auto_now_add dates and the like, as Model.save() would.
+        values = [field.pre_save(obj, True) for obj in objs]
+    return _prepared(field, values)
+
+
+def _insert_params(objs: Sequence[models.Model]) -> list:
+    fields = _insertable_fields(type(objs[0]))
+    if len(objs) == 1:
+        return [_insert_values(field, objs)[0] for field in fields]
+    return [_array(field, _insert_values(field, objs)) for field in fields]
+
+
+def _update_params(fields, rows: Sequence[Sequence]) -> list:
+    """The parameters of ``_update_sql`` for (pk, value of each field) rows."""
+    if len(rows) == 1:
+        (pk, *values) = rows[0]
+        return [
+            _prepared(field, [value])[0] for field, value in zip(fields, values, strict=True)
+        ] + [pk]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    return [
+        _array(field, _prepared(field, column))
+        for field, column in zip(fields, columns[1:], strict=True)
+    ] + [columns[0]]
 
 
 def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
@@ -99,22 +184,15 @@ def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fal
     if len(objs) >= COPY_THRESHOLD and not ignore_conflicts:
         _copy_objects(model, objs)
         return
-    meta = model._meta
-    fields = _insertable_fields(model)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    arrays = ", ".join(_array_param(field) for field in fields)
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    else:
-        sql += f" RETURNING {quote(meta.pk.column)}"
-    with _bulk_cursor() as cursor:
-        for start in range(0, len(objs), PG_BATCH):
-            chunk = objs[start : start + PG_BATCH]
-            cursor.execute(sql, [_insert_values(field, chunk) for field in fields])
+    pk = _quote(model._meta.pk.column)
+    with bulk_cursor() as cursor:
+        for start in range(0, len(objs), PG_INSERT_BATCH):
+            chunk = objs[start : start + PG_INSERT_BATCH]
+            sql = _insert_sql(model, len(chunk) == 1)
             if ignore_conflicts:
+                cursor.execute(f"{sql} ON CONFLICT DO NOTHING", _insert_params(chunk))
                 continue
+            cursor.execute(f"{sql} RETURNING {pk}", _insert_params(chunk))
             # Rows come back in the order unnest produced them, as Django's bulk_create
             # (which also inserts through unnest on PostgreSQL) relies on.
             _saved(chunk, [pk for (pk,) in cursor.fetchall()])
@@ -125,39 +203,38 @@ def _copy_objects(model, objs: Sequence[models.Model]) -> None:
     order, so ids follow the list as they would with INSERT), then sent with the rows."""
     meta = model._meta
     fields = _insertable_fields(model)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in [meta.pk, *fields])
-    with _bulk_cursor() as cursor:
+    columns = ", ".join(_quote(field.column) for field in [meta.pk, *fields])
+    with bulk_cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [meta.db_table, meta.pk.column, len(objs)],
         )
         pks = sorted(pk for (pk,) in cursor.fetchall())
         values = [_insert_values(field, objs) for field in fields]
-        with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {_quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for row in zip(pks, *values, strict=True):
                 copy.write_row(row)
     _saved(objs, pks)
 
 
 def _saved(objs: Sequence[models.Model], pks: list) -> None:
+    alias = connection.alias
     for obj, pk in zip(objs, pks, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
+
+
+def _rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> list[tuple]:
+    meta = type(objs[0])._meta
+    attnames = [meta.get_field(name).attname for name in field_names]
+    return [(obj.pk, *(getattr(obj, attname) for attname in attnames)) for obj in objs]
 
 
 def update_objects(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
     """UPDATE ``field_names`` of saved instances of one model to their in-memory values."""
-    if not objs:
-        return
-    meta = type(objs[0])._meta
-    attnames = [meta.get_field(name).attname for name in field_names]
-    update_rows(
-        type(objs[0]),
-        field_names,
-        [(obj.pk, *(getattr(obj, attname) for attname in attnames)) for obj in objs],
-    )
+    if objs:
+        update_rows(type(objs[0]), field_names, _rows(objs, field_names))
 
 
 def update_rows(model, field_names: Sequence[str], rows: Sequence[Sequence]) -> None:
@@ -166,11 +243,11 @@ def update_rows(model, field_names: Sequence[str], rows: Sequence[Sequence]) -> 
         return
     meta = model._meta
     fields = [meta.get_field(name) for name in field_names]
-    quote = connection.ops.quote_name
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
     if connection.vendor != "postgresql":
-        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
+        assignments = ", ".join(f"{_quote(field.column)} = %s" for field in fields)
+        sql = (
+            f"UPDATE {_quote(meta.db_table)} SET {assignments} WHERE {_quote(meta.pk.column)} = %s"
+        )
         params = [
             [
                 field.get_db_prep_save(value, connection)
@@ -182,23 +259,64 @@ def update_rows(model, field_names: Sequence[str], rows: Sequence[Sequence]) -> 
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
         return
-    aliases = [f"c{index}" for index in range(len(fields))]
-    assignments = ", ".join(
-        f"{quote(field.column)} = v.{alias}" for field, alias in zip(fields, aliases, strict=True)
+    with bulk_cursor() as cursor:
+        for start in range(0, len(rows), PG_UPDATE_BATCH):
+            chunk = rows[start : start + PG_UPDATE_BATCH]
+            sql = _update_sql(model, tuple(field_names), len(chunk) == 1)
+            cursor.execute(sql, _update_params(fields, chunk))
+
+
+def write_changes(
+    *, new: Sequence[Sequence[models.Model]], changed: Sequence[models.Model], fields: Sequence[str]
+) -> None:
+    """INSERT each list of new instances (one model per list, primary keys set in order) and
+    UPDATE ``fields`` of the ``changed`` instances (of one model).
+
+    On PostgreSQL a small batch (an adjustment, an order) is ONE statement, the inserts and the
+    update as data-modifying WITH clauses; a large one is COPY and array statements.
+    """
+    new = [objs for objs in new if objs]
+    small = all(len(objs) < COPY_THRESHOLD for objs in new) and len(changed) <= PG_UPDATE_BATCH
+    if connection.vendor != "postgresql" or not small or not new or not changed:
+        for objs in new:
+            insert_objects(objs)
+        update_objects(changed, fields)
+        return
+    field_names = tuple(fields)
+    model = type(changed[0])
+    sql = _combined_sql(
+        tuple((type(objs[0]), len(objs) == 1) for objs in new),
+        (model, field_names, len(changed) == 1),
     )
-    arrays = ", ".join([_array_param(meta.pk)] + [_array_param(field) for field in fields])
-    sql = (
-        f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v(pk, {', '.join(aliases)}) "
-        f"WHERE {table}.{pk} = v.pk"
+    params = []
+    for objs in new:
+        params += _insert_params(objs)
+    meta = model._meta
+    params += _update_params(
+        [meta.get_field(name) for name in field_names], _rows(changed, field_names)
     )
-    with _bulk_cursor() as cursor:
-        for start in range(0, len(rows), PG_BATCH):
-            chunk = rows[start : start + PG_BATCH]
-            columns = [list(column) for column in zip(*chunk, strict=True)]
-            params = [columns[0]] + [
-                _prepared(field, column) for field, column in zip(fields, columns[1:], strict=True)
-            ]
-            cursor.execute(sql, params)
+    with bulk_cursor() as cursor:
+        cursor.execute(sql, params)
+        pks = cursor.fetchone()
+    for objs, ids in zip(new, pks, strict=True):
+        _saved(objs, ids)
+
+
+@cache
+def _combined_sql(inserts: tuple, update: tuple) -> str:
+    clauses = [
+        f"new{index} AS ({_insert_sql(model, single)} RETURNING {_quote(model._meta.pk.column)})"
+        for index, (model, single) in enumerate(inserts)
+    ]
+    clauses.append(f"changed AS ({_update_sql(*update)})")
+    # The ids of each INSERT in the order of its rows: a sequence hands them out in the order
+    # the rows go in, which is the order of the arrays.
+    ids = ", ".join(
+        f"ARRAY(SELECT {_quote(model._meta.pk.column)} FROM new{index} "
+        f"ORDER BY {_quote(model._meta.pk.column)})"
+        for index, (model, _) in enumerate(inserts)
+    )
+    return f"WITH {', '.join(clauses)} SELECT {ids}"
 
 
 def _prepared(field, values: list) -> list:
