@@ -1,32 +1,88 @@
-"""Template helpers of the inventory pages: relative times with the exact one on hover."""
+"""Template helpers of the inventory pages: relative times with the exact one on hover, and
+the rows of the inventory list."""
 
 from datetime import timedelta
 
 from django import template
-from django.utils import formats, timezone
-from django.utils.html import format_html
-from django.utils.timesince import timesince
+from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+
+from ..display import exact_time, quantity_text, time_since
 
 register = template.Library()
 
-EXACT_FORMAT = "j M Y, H:i T"
+#: The status badges: colour and text, so that they read without colour too.
+STATUS_BADGES = {
+    "out": '<span class="badge badge-out"><span aria-hidden="true">✕</span> Stockout</span>',
+    "low": '<span class="badge badge-low"><span aria-hidden="true">▲</span> Low stock</span>',
+    "ok": '<span class="badge badge-ok">OK</span>',
+}
+OK = STATUS_BADGES["ok"]
+NO_THRESHOLD = '<span class="muted" title="No alert threshold: never Low stock">–</span>'
+NO_SALES = '<span class="muted" title="No sales in the last 8 weeks">–</span>'
 
 
 @register.simple_tag
-def relative_time(moment, never: str = "never"):
+def relative_time(moment, never: str = "never", now=None):
     """``<time datetime="2026-11-21T08:29:00+00:00" title="21 Nov 2026, 08:29 UTC">3 days
     ago</time>``: how long ago, at a glance, and the exact moment on hover."""
     if moment is None:
         return format_html('<span class="muted">{}</span>', never)
-    now = timezone.now()
-    if now - moment < timedelta(minutes=1):
-        ago = "just now"
-    else:
-        ago = f"{timesince(moment, now, depth=1)} ago"
-    local = timezone.localtime(moment)
+    now = now or timezone.now()
+    ago = "just now" if now - moment < timedelta(minutes=1) else f"{time_since(moment, now)} ago"
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
-        local.isoformat(),
-        formats.date_format(local, EXACT_FORMAT),
+        timezone.localtime(moment).isoformat(),
+        exact_time(moment),
         ago,
     )
+
+
+@register.simple_tag
+def stock_list_rows(lines, show_cover: bool = False):
+    """The ``<tr>`` of each line of the inventory list.
+
+    Built here rather than in a template loop, as the admin builds its changelist rows: the
+    table is most of the page, and a template resolving about thirty variables a row made up
+    half of its time at 50 rows.
+    """
+    now = timezone.now()
+    rows = []
+    for line in lines:
+        variant = line.variant
+        escape = conditional_escape
+        threshold = line.effective_threshold
+        cells = [
+            f'<tr class="status-{escape(line.status)}">',
+            f'<td class="product" data-label="Product">{escape(variant.product.name)}',
+            f'<span class="variant-name">{escape(variant.name)}</span>' if variant.name else "",
+            "</td>",
+            f'<td class="nowrap" data-label="SKU"><a href="{escape(variant.get_absolute_url())}">'
+            f"<code>{escape(variant.sku)}</code></a></td>",
+            f'<td data-label="Warehouse"><span title="{escape(line.warehouse.name)}">'
+            f"{escape(line.warehouse.code)}</span></td>",
+            '<td class="num available" data-label="Available">',
+            quantity_text(line.available),
+            "</td>",
+            f'<td class="num" data-label="Reserved">{quantity_text(line.reserved)}</td>',
+            f'<td class="num" data-label="Locked">{quantity_text(line.locked)}</td>',
+            f'<td class="num" data-label="Total">{quantity_text(line.on_hand)}</td>',
+            f'<td class="num" data-label="Incoming">{quantity_text(line.incoming)}</td>',
+            '<td class="num" data-label="Alert threshold">',
+            NO_THRESHOLD if threshold is None else quantity_text(threshold),
+            "</td>",
+            f'<td class="status" data-label="Status">{STATUS_BADGES.get(line.status, OK)}</td>',
+        ]
+        if show_cover:
+            cover = line.days_of_cover
+            cells.append(
+                '<td class="num" data-label="Days of cover">'
+                f"{NO_SALES if cover is None else escape(cover) + ' d'}</td>"
+            )
+        cells.append(
+            f'<td class="nowrap" data-label="Last movement">'
+            f"{relative_time(line.last_movement_at, now=now)}</td></tr>"
+        )
+        rows.append("".join(cells))
+    return mark_safe("\n".join(rows))  # every value above is escaped
