@@ -157,7 +157,7 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # tests log in with force_login() or through the login form, never Client.login().
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "core.auth.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 #: One username from one address: a shared office IP does not lock its colleagues out.
