@@ -11,12 +11,14 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from warehouses.models import Warehouse
+from warehouses.models import visible_warehouses
 
 from .journal_filters import PeriodFilter
 from .models import MovementType, StockStatus
+from .selectors.search import StockSearch
 from .selectors.stock_list import DEFAULT_ORDERING, ORDERINGS
 
 MSG_UNKNOWN_WAREHOUSE = "There is no warehouse with code “%(value)s” that you can see."
@@ -45,29 +47,40 @@ def _ordering_choices():
     return choices
 
 
-class WarehouseCodeField(forms.ModelChoiceField):
+class WarehouseCodeField(forms.ChoiceField):
+    """A warehouse chosen by its code among ``warehouses``; cleans to the Warehouse."""
+
     default_error_messages = {"invalid_choice": MSG_UNKNOWN_WAREHOUSE}
 
-    def label_from_instance(self, obj):
-        return f"{obj.code} – {obj.name}"
+    def __init__(self, *, warehouses=(), empty_label="All warehouses", **kwargs):
+        self.by_code = {warehouse.code: warehouse for warehouse in warehouses}
+        choices = [("", empty_label)]
+        choices += [(w.code, f"{w.code} – {w.name}") for w in warehouses]
+        super().__init__(choices=choices, **kwargs)
+
+    def clean(self, value):
+        code = super().clean(value)
+        return self.by_code[code] if code else None
 
 
-class WarehouseCodeFilter(django_filters.ModelChoiceFilter):
-    """A warehouse chosen by its code, among those the request's user may see."""
+class WarehouseCodeFilter(django_filters.Filter):
+    """A warehouse chosen by its code, among those the request's user may see.
+
+    The choices are the warehouses read with the user's scope (``visible_warehouses``): a
+    ModelChoiceFilter would read them again, through a server-side cursor.
+    """
 
     field_class = WarehouseCodeField
 
     def __init__(self, *args, field_name="warehouse", **kwargs):
-        kwargs.setdefault("to_field_name", "code")
-        kwargs.setdefault("queryset", self.visible_warehouses)
-        kwargs.setdefault("empty_label", "All warehouses")
         super().__init__(*args, field_name=field_name, **kwargs)
 
-    @staticmethod
-    def visible_warehouses(request):
-        if request is None:
-            return Warehouse.objects.none()
-        return Warehouse.objects.visible_to(request.user).order_by("code")
+    @property
+    def field(self):
+        request = self.parent.request if self.parent else None
+        user = getattr(request, "user", None)
+        self.extra["warehouses"] = visible_warehouses(user) if user else []
+        return super().field
 
 
 class StatusField(forms.MultipleChoiceField):
@@ -111,6 +124,9 @@ class OneCheckbox(forms.CheckboxInput):
 
 
 class StockLineFilter(django_filters.FilterSet):
+    _search: tuple[str, StockSearch] | None = None
+    _counting = False
+
     q = django_filters.CharFilter(
         label="Search",
         method="filter_search",
@@ -160,8 +176,12 @@ class StockLineFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        if self._search is None or self._search[0] != value:
+            # Read once per request, though the page and its counts each filter by it.
+            self._search = (value, StockSearch.read(value))
         ordering = self.form.cleaned_data.get("ordering") or DEFAULT_ORDERING
-        return queryset.search(value, walk_variants=ordering.lstrip("-") == "sku")
+        walk_variants = not self._counting and ordering.lstrip("-") == "sku"
+        return queryset.filter(self._search[1].condition(walk_variants=walk_variants))
 
     def filter_zero(self, queryset, name, value):
         return queryset.total_stockout() if value else queryset
@@ -185,6 +205,22 @@ class StockLineFilter(django_filters.FilterSet):
             if name not in names:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+    def counting_querysets(self) -> tuple[QuerySet, QuerySet]:
+        """The lines to count above the list: those matching every filter, and those
+        matching every filter but the status (for the Low stock and Stockout counts).
+
+        Counted lines are not read in any order: a search checks each line (see
+        selectors.search).
+        """
+        self._counting = True
+        try:
+            return (
+                self.filter_queryset_except(self.queryset),
+                self.filter_queryset_except(self.queryset, "status"),
+            )
+        finally:
+            self._counting = False
 
 
 class MovementHistoryFilter(PeriodFilter):

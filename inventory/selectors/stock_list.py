@@ -223,13 +223,15 @@ def stock_list_page(
     token: str | None,
     page_size: int = PAGE_SIZE,
     branch_by_warehouse: bool = True,
+    warehouses: list[Warehouse] | None = None,
 ) -> StockPage:
     """One page of ``lines`` in ``ordering`` from the position ``token`` (first page: None).
 
     ``branch_by_warehouse``: sort by warehouse one warehouse at a time (see
     ``_rows_by_warehouse``); turn it off when ``lines`` carry a costly filter, such as a
-    search, that each branch would evaluate again. Raises ``InvalidPageToken`` for a token
-    this ordering cannot read.
+    search, that each branch would evaluate again; ``warehouses``: the ones the lines can be
+    in, when the caller has them already (else they are read). Raises ``InvalidPageToken``
+    for a token this ordering cannot read.
     """
     position = Position.decode(token, ordering) if token else None
     forward = position is None or position.forward
@@ -240,6 +242,7 @@ def stock_list_page(
         reverse=not forward,
         limit=page_size + 1,
         branch_by_warehouse=branch_by_warehouse,
+        warehouses=warehouses,
     )
     more = len(rows) > page_size
     rows = rows[:page_size]
@@ -266,6 +269,7 @@ def _rows(
     reverse: bool,
     limit: int,
     branch_by_warehouse: bool,
+    warehouses: list[Warehouse] | None = None,
 ):
     """The first ``limit`` lines beyond ``position`` in ``ordering`` (or in its reverse)."""
     descending = ordering.descending != reverse
@@ -273,11 +277,13 @@ def _rows(
     if position is not None:
         ordered = ordered.filter(_beyond([*ordering.names(), "id"], position.values, descending))
     if ordering.key == "warehouse" and branch_by_warehouse and connection.vendor == "postgresql":
-        return _rows_by_warehouse(ordered, ordering, position, descending, limit)
+        return _rows_by_warehouse(ordered, ordering, position, descending, limit, warehouses)
     return list(ordered[:limit])
 
 
-def _rows_by_warehouse(ordered, ordering, position, descending: bool, limit: int) -> list:
+def _rows_by_warehouse(
+    ordered, ordering, position, descending: bool, limit: int, warehouses=None
+) -> list:
     """Lines sorted by warehouse code, then SKU: one branch per warehouse, in one query.
 
     The database cannot walk one index in (warehouse code, SKU) order, the two being in
@@ -286,12 +292,12 @@ def _rows_by_warehouse(ordered, ordering, position, descending: bool, limit: int
     order (the SKU index, then the line's (variant, warehouse) index) and the branches are
     merged: the cost grows with the number of warehouses, not of lines.
     """
-    warehouses = Warehouse.objects.order_by("-code" if descending else "code")
+    if warehouses is None:
+        warehouses = list(Warehouse.objects.all())
+    warehouses = sorted(warehouses, key=lambda warehouse: warehouse.code, reverse=descending)
     if position is not None:
         code = position.values[0]
-        warehouses = (
-            warehouses.filter(code__lte=code) if descending else warehouses.filter(code__gte=code)
-        )
+        warehouses = [w for w in warehouses if (w.code <= code if descending else w.code >= code)]
     names = ordering.names()
     sign = "-" if descending else ""
     # Within a branch the warehouse is one: sorting by its code too would hide the SKU order.
@@ -299,7 +305,7 @@ def _rows_by_warehouse(ordered, ordering, position, descending: bool, limit: int
         ordered.filter(warehouse_id=warehouse_id)
         .order_by(*(f"{sign}{name}" for name in names[1:]), f"{sign}id")
         .values_list("pk", *names)[:limit]
-        for warehouse_id in warehouses.values_list("pk", flat=True)
+        for warehouse_id in (warehouse.pk for warehouse in warehouses)
     ]
     if len(branches) <= 1:
         merged = branches[0] if branches else []

@@ -13,6 +13,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from warehouses.models import visible_warehouses
+
 from ..filters import StockLineFilter
 from ..models import StockLine, StockStatus
 from ..selectors import sales
@@ -93,9 +95,7 @@ class StockLineListView(PermissionRequiredMixin, TemplateView):
         if show_cover:
             for line in page.lines:
                 line.days_of_cover = sales.days_of_cover(line.available, line.sold_recently)
-        (matching, more), counts = list_counts(
-            filterset.qs, filterset.filter_queryset_except(filterset.queryset, "status")
-        )
+        (matching, more), counts = list_counts(*filterset.counting_querysets())
         query = request.GET.copy()
         selection = query.copy()
         for key in PRESENTATION_KEYS:
@@ -131,13 +131,13 @@ class StockLineListView(PermissionRequiredMixin, TemplateView):
         )
         return context
 
-    @staticmethod
-    def _page(lines, ordering, token, searching):
+    def _page(self, lines, ordering, token, searching):
         return stock_list_page(
             stock_list_lines(lines),
             ordering=ordering,
             token=token,
             branch_by_warehouse=not searching,
+            warehouses=visible_warehouses(self.request.user),
         )
 
     @staticmethod
