@@ -4,13 +4,9 @@
 """
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
 
 from warehouses.models import warehouse_scope
-
-#: Up to this many variants matching a search, its lines are looked up by variant; beyond,
-#: the page's order is walked (see StockLineQuerySet.search).
-FEW_MATCHING_VARIANTS = 500
 
 
 class StockLineQuerySet(models.QuerySet):
@@ -78,41 +74,11 @@ class StockLineQuerySet(models.QuerySet):
         come from two index scans, one on the variant's own fields and one on the product
         name; an OR across the joined tables would read every line.
 
-        How the lines are then found depends on how many variants match, which PostgreSQL
-        estimates badly (4,000 for "hoodie" where 9,660 match): under the page's ORDER BY
-        ... LIMIT it then picked a nested loop that took 10 s at a million lines. So the
-        ids of the first ``FEW_MATCHING_VARIANTS`` + 1 matches are read first (one UNION ALL
-        that stops there: 1-15 ms):
-        - few: the lines of exactly those variants, by id, which the planner sizes right;
-        - many: the page's order is walked and each row checked against the two sets of
-          matches, held in hash tables; many match, so a page fills quickly. The check is
-          made on the variant when the order is the SKU's (``walk_variants``), else on the
-          line.
-        At a million lines a first page then costs 3-60 ms in every order but product and
-        warehouse, where a broad term costs up to 0.4 s (bench/ and the note of issue 3).
+        See ``StockSearch`` for how the lines are found, quickly whatever the term.
         """
-        from catalog.models import Variant
+        from .selectors.search import StockSearch
 
-        by_variant = Variant.objects.filter(
-            Q(sku__istartswith=text) | Q(name__icontains=text) | Q(barcode__istartswith=text)
-        ).order_by()
-        by_product = Variant.objects.filter(product__name__icontains=text).order_by()
-        first_matches = list(
-            by_variant.values_list("pk", flat=True).union(
-                by_product.values_list("pk", flat=True), all=True
-            )[: FEW_MATCHING_VARIANTS + 1]
-        )
-        if len(first_matches) <= FEW_MATCHING_VARIANTS:
-            return self.filter(variant_id__in=sorted(set(first_matches)))
-        if walk_variants:
-            # By SKU (unique), so that the condition sits on the variant table, not the line.
-            return self.filter(
-                Q(variant__sku__in=by_variant.values("sku"))
-                | Q(variant__sku__in=by_product.values("sku"))
-            )
-        return self.filter(
-            Q(variant__in=by_variant.values("pk")) | Q(variant__in=by_product.values("pk"))
-        )
+        return self.filter(StockSearch.read(text).condition(walk_variants=walk_variants))
 
     def not_moved_since(self, moment):
         """Lines whose last movement is before ``moment``, and lines that never moved."""

