@@ -2,8 +2,10 @@
 the rows of the inventory list."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -19,24 +21,25 @@ STATUS_BADGES = {
     "ok": '<span class="badge badge-ok">OK</span>',
 }
 OK = STATUS_BADGES["ok"]
+NEVER = '<span class="muted">never</span>'
 NO_THRESHOLD = '<span class="muted" title="No alert threshold: never Low stock">–</span>'
 NO_SALES = '<span class="muted" title="No sales in the last 8 weeks">–</span>'
 
 
 @register.simple_tag
-def relative_time(moment, never: str = "never", now=None):
+def relative_time(moment, never: str = "never"):
     """``<time datetime="2026-11-21T08:29:00+00:00" title="21 Nov 2026, 08:29 UTC">3 days
     ago</time>``: how long ago, at a glance, and the exact moment on hover."""
     if moment is None:
         return format_html('<span class="muted">{}</span>', never)
-    now = now or timezone.now()
+    return mark_safe(_time_html(moment, timezone.now()))
+
+
+def _time_html(moment, now) -> str:
+    # No escaping needed: ISO times, dates and "3 days ago" hold no markup characters.
     ago = "just now" if now - moment < timedelta(minutes=1) else f"{time_since(moment, now)} ago"
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        timezone.localtime(moment).isoformat(),
-        exact_time(moment),
-        ago,
-    )
+    local = timezone.localtime(moment).isoformat()
+    return f'<time datetime="{local}" title="{exact_time(moment)}">{ago}</time>'
 
 
 @register.simple_tag
@@ -48,6 +51,8 @@ def stock_list_rows(lines, show_cover: bool = False):
     half of its time at 50 rows.
     """
     now = timezone.now()
+    # SKUs are letters, digits and "-_.": the SKU page's address is this prefix and the SKU.
+    sku_page = reverse("inventory:sku_detail", kwargs={"sku": "SKU"}).removesuffix("SKU/")
     rows = []
     for line in lines:
         variant = line.variant
@@ -58,7 +63,7 @@ def stock_list_rows(lines, show_cover: bool = False):
             f'<td class="product" data-label="Product">{escape(variant.product.name)}',
             f'<span class="variant-name">{escape(variant.name)}</span>' if variant.name else "",
             "</td>",
-            f'<td class="nowrap" data-label="SKU"><a href="{escape(variant.get_absolute_url())}">'
+            f'<td class="nowrap" data-label="SKU"><a href="{sku_page}{quote(variant.sku)}/">'
             f"<code>{escape(variant.sku)}</code></a></td>",
             f'<td data-label="Warehouse"><span title="{escape(line.warehouse.name)}">'
             f"{escape(line.warehouse.code)}</span></td>",
@@ -80,9 +85,10 @@ def stock_list_rows(lines, show_cover: bool = False):
                 '<td class="num" data-label="Days of cover">'
                 f"{NO_SALES if cover is None else escape(cover) + ' d'}</td>"
             )
+        moment = line.last_movement_at
         cells.append(
-            f'<td class="nowrap" data-label="Last movement">'
-            f"{relative_time(line.last_movement_at, now=now)}</td></tr>"
+            '<td class="nowrap" data-label="Last movement">'
+            f"{NEVER if moment is None else _time_html(moment, now)}</td></tr>"
         )
         rows.append("".join(cells))
     return mark_safe("\n".join(rows))  # every value above is escaped
