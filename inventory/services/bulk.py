@@ -284,19 +284,22 @@ def write_changes(
         return
     field_names = tuple(fields)
     model = type(changed[0])
-    sql = _combined_sql(
-        tuple((type(objs[0]), len(objs) == 1) for objs in new),
-        (model, field_names, len(changed) == 1),
-    )
-    params = []
-    for objs in new:
-        params += _insert_params(objs)
     meta = model._meta
-    params += _update_params(
+    update_params = _update_params(
         [meta.get_field(name) for name in field_names], _rows(changed, field_names)
     )
+    inserts = tuple((type(objs[0]), len(objs) == 1) for objs in new)
+    sql = _combined_sql(inserts, (model, field_names, len(changed) == 1))
     with bulk_cursor() as cursor:
-        cursor.execute(sql, params)
+        if len(new) == 1:
+            # The UPDATE first (its WITH clause comes first), the INSERT's ids as rows.
+            cursor.execute(sql, update_params + _insert_params(new[0]))
+            _saved(new[0], [pk for (pk,) in cursor.fetchall()])
+            return
+        params = []
+        for objs in new:
+            params += _insert_params(objs)
+        cursor.execute(sql, params + update_params)
         pks = cursor.fetchone()
     for objs, ids in zip(new, pks, strict=True):
         _saved(objs, ids)
@@ -304,6 +307,15 @@ def write_changes(
 
 @cache
 def _combined_sql(inserts: tuple, update: tuple) -> str:
+    """One statement writing the rows of ``inserts`` ((model, single row) pairs) and the
+    update (``_update_sql`` arguments)."""
+    if len(inserts) == 1:
+        # The simplest statement to plan (which an adjustment pays for every time).
+        model, single = inserts[0]
+        pk = _quote(model._meta.pk.column)
+        return (
+            f"WITH changed AS ({_update_sql(*update)}) {_insert_sql(model, single)} RETURNING {pk}"
+        )
     clauses = [
         f"new{index} AS ({_insert_sql(model, single)} RETURNING {_quote(model._meta.pk.column)})"
         for index, (model, single) in enumerate(inserts)
