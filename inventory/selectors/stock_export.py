@@ -14,7 +14,7 @@ from django.db.models import F, QuerySet
 from core.csv_copy import copy_available, copy_csv, csv_cell, csv_choice, current_zone_name
 from core.csv_export import STANDARD, CsvDialect, csv_chunks
 
-from .stock_list import EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_STATUS, Ordering, export_rows
+from .stock_list import EXPORT, EXPORT_COLUMNS, EXPORT_STATUS, Ordering, export_rows
 
 
 def inventory_csv(
@@ -36,7 +36,7 @@ def export_cells(
     """``lines`` as the CSV's cells, formatted by the database (see core.csv_copy), in the
     list's order: the rows of ``export_rows`` as ``format_cell`` writes them."""
     cells = {}
-    for index, (column, field) in enumerate(zip(EXPORT_COLUMNS, EXPORT_FIELDS, strict=True)):
+    for index, (column, field) in enumerate(EXPORT):
         if field == "status":
             cell = csv_choice(F(field), EXPORT_STATUS)
         else:

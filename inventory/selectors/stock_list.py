@@ -60,36 +60,23 @@ ORDERINGS: dict[str, tuple] = {
     "last_movement": (lambda: SortKey(last_movement_or_never(), MOMENT),),
 }
 
-#: The inventory CSV's columns, in the contract's order.
-EXPORT_COLUMNS = (
-    Column("Product"),
-    Column("Variant"),
-    Column("SKU"),
-    Column("Warehouse"),
-    Column("Available", NUMBER),
-    Column("Reserved", NUMBER),
-    Column("Locked", NUMBER),
-    Column("Total", NUMBER),
-    Column("Incoming", NUMBER),
-    Column("Alert threshold", NUMBER),
-    Column("Status"),
-    Column("Last movement", DATETIME),
+#: The inventory CSV's columns, in the contract's order, and where each value comes from.
+EXPORT = (
+    (Column("Product"), "variant__product__name"),
+    (Column("Variant"), "variant__name"),
+    (Column("SKU"), "variant__sku"),
+    (Column("Warehouse"), "warehouse__code"),
+    (Column("Available", NUMBER), "available"),
+    (Column("Reserved", NUMBER), "reserved"),
+    (Column("Locked", NUMBER), "locked"),
+    (Column("Total", NUMBER), "on_hand"),
+    (Column("Incoming", NUMBER), "incoming"),
+    (Column("Alert threshold", NUMBER), "effective_threshold"),
+    (Column("Status"), "status"),
+    (Column("Last movement", DATETIME), "last_movement_at"),
 )
-#: Where each export column's value comes from, in EXPORT_COLUMNS' order.
-EXPORT_FIELDS = (
-    "variant__product__name",
-    "variant__name",
-    "variant__sku",
-    "warehouse__code",
-    "available",
-    "reserved",
-    "locked",
-    "on_hand",
-    "incoming",
-    "effective_threshold",
-    "status",
-    "last_movement_at",
-)
+EXPORT_COLUMNS = tuple(column for column, _ in EXPORT)
+EXPORT_FIELDS = tuple(field for _, field in EXPORT)
 #: The contract's status texts, whatever the language of the page.
 EXPORT_STATUS = {StockStatus.OK: "OK", StockStatus.LOW: "Low stock", StockStatus.OUT: "Stockout"}
 
