@@ -20,6 +20,7 @@ from .journal_filters import PeriodFilter
 from .models import MovementType, StockStatus
 from .selectors.search import StockSearch
 from .selectors.stock_list import DEFAULT_ORDERING, ORDERINGS
+from .widgets import QuickSelect
 
 MSG_UNKNOWN_WAREHOUSE = "There is no warehouse with code “%(value)s” that you can see."
 MSG_UNKNOWN_STATUS = "“%(value)s” is not a status: use ok, low or out."
@@ -50,6 +51,7 @@ def _ordering_choices():
 class WarehouseCodeField(forms.ChoiceField):
     """A warehouse chosen by its code among ``warehouses``; cleans to the Warehouse."""
 
+    widget = QuickSelect
     default_error_messages = {"invalid_choice": MSG_UNKNOWN_WAREHOUSE}
 
     def __init__(self, *, warehouses=(), empty_label="All warehouses", **kwargs):
@@ -87,7 +89,7 @@ class StatusField(forms.MultipleChoiceField):
     """One status or several separated by commas: ``low`` or ``low,out``."""
 
     default_error_messages = {"invalid_choice": MSG_UNKNOWN_STATUS}
-    widget = forms.Select
+    widget = QuickSelect
 
     def to_python(self, value):
         if not value:
@@ -168,6 +170,7 @@ class StockLineFilter(django_filters.FilterSet):
         label="Sort by",
         choices=_ordering_choices(),
         method="keep_for_paging",
+        widget=QuickSelect,
         empty_label=f"{ORDERING_LABELS[DEFAULT_ORDERING]}, ascending",
         error_messages={"invalid_choice": MSG_UNKNOWN_ORDERING},
     )
