@@ -22,6 +22,7 @@ A date-time whose UTC offset has seconds (local mean time, before about 1900) is
 without the seconds of its offset; nothing else is known to differ.
 """
 
+import selectors
 from collections.abc import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
@@ -219,9 +220,17 @@ def _collect_copy_result(pgconn) -> None:
     from psycopg import DatabaseError, errors, pq
 
     failure = None
-    while (result := pgconn.get_result()) is not None:
-        if result.status != pq.ExecStatus.COMMAND_OK and failure is None:
-            failure = result
+    with selectors.DefaultSelector() as selector:
+        selector.register(pgconn.socket, selectors.EVENT_READ)
+        while True:
+            # get_result() would wait inside libpq, holding the GIL: wait here instead.
+            while pgconn.is_busy():
+                selector.select()
+                pgconn.consume_input()
+            if (result := pgconn.get_result()) is None:
+                break
+            if result.status != pq.ExecStatus.COMMAND_OK and failure is None:
+                failure = result
     if failure is not None:
         sqlstate = (failure.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
         try:
