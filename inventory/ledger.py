@@ -39,6 +39,41 @@ def _quantity(value: Decimal) -> str:
     return f"{value:.3f}"
 
 
+def _digest(
+    stock_line_id,
+    moment,
+    type,
+    reason,
+    quantity,
+    balance_after,
+    unit_cost,
+    reference,
+    note,
+    created_by_id,
+    operation,
+    previous_hash,
+) -> str:
+    parts = (
+        str(stock_line_id),
+        moment,
+        type,
+        reason,
+        _quantity(quantity),
+        _quantity(balance_after),
+        "" if unit_cost is None else f"{unit_cost:.4f}",
+        reference,
+        note,
+        "" if created_by_id is None else str(created_by_id),
+        operation,
+        previous_hash,
+    )
+    return hashlib.sha256(FIELD_SEPARATOR.join(parts).encode()).hexdigest()
+
+
+def _moment(created_at) -> str:
+    return created_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def movement_hash(
     *,
     stock_line_id: int,
@@ -54,21 +89,56 @@ def movement_hash(
     operation,
     previous_hash: str,
 ) -> str:
-    parts = (
-        str(stock_line_id),
-        created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+    return _digest(
+        stock_line_id,
+        _moment(created_at),
         type,
         reason,
-        _quantity(quantity),
-        _quantity(balance_after),
-        "" if unit_cost is None else f"{unit_cost:.4f}",
+        quantity,
+        balance_after,
+        unit_cost,
         reference,
         note,
-        "" if created_by_id is None else str(created_by_id),
+        created_by_id,
         str(operation),
         previous_hash,
     )
-    return hashlib.sha256(FIELD_SEPARATOR.join(parts).encode()).hexdigest()
+
+
+def operation_hasher(*, created_at, operation) -> Callable[..., str]:
+    """``movement_hash`` for the movements of one operation, which share their time and
+    operation: those are formatted once, not once per movement of a 100,000-line count."""
+    moment, operation = _moment(created_at), str(operation)
+
+    def hash_movement(
+        *,
+        stock_line_id: int,
+        type: str,
+        reason: str,
+        quantity: Decimal,
+        balance_after: Decimal,
+        unit_cost: Decimal | None,
+        reference: str,
+        note: str,
+        created_by_id: int | None,
+        previous_hash: str,
+    ) -> str:
+        return _digest(
+            stock_line_id,
+            moment,
+            type,
+            reason,
+            quantity,
+            balance_after,
+            unit_cost,
+            reference,
+            note,
+            created_by_id,
+            operation,
+            previous_hash,
+        )
+
+    return hash_movement
 
 
 HASHED_FIELDS = (

@@ -59,29 +59,51 @@ def _internal_type(field) -> str:
     return (field.target_field if field.is_relation else field).get_internal_type()
 
 
-def _is_decimal(field) -> bool:
-    return _internal_type(field) == "DecimalField"
+#: Column types whose values travel as one array literal in text (see ``_array``): psycopg
+#: dumps a list of numbers element by element in Python, two (integers) to six (decimals)
+#: times slower than ``str()`` joined in C.
+LITERAL_ARRAY_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "DecimalField",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+    }
+)
+
+
+@cache
+def _field_traits(field) -> tuple[bool, bool]:
+    """(values need no ORM preparation, values travel as an array literal)."""
+    internal_type = _internal_type(field)
+    return internal_type in NATIVE_TYPES, internal_type in LITERAL_ARRAY_TYPES
 
 
 def _array_param(field) -> str:
     # Without the length or precision (varchar[], numeric[]) as Django's own UNNEST insert
     # does: the table's column type still applies on the way in.
     array_type = f"{field.db_type(connection).split('(')[0]}[]"
-    if _is_decimal(field):
-        # Decimals travel as one array literal in text (see _array): psycopg dumps a list
-        # of Decimals element by element in Python, six times slower.
+    if _field_traits(field)[1]:
         return f"%t::{array_type}"
     # %b: the array travels in binary, dumped by psycopg's C code, instead of being spelled
     # out as SQL text by Django's client-side binding (half the time at 100,000 rows).
     return f"%b::{array_type}"
 
 
+def number_array(values) -> str:
+    """An array literal of numbers (ints or Decimals, None for NULL): ``str()`` of either is
+    a valid literal of its type (digits, sign, point, exponent)."""
+    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+
+
 def _array(field, values: list):
     """The parameter of ``_array_param(field)`` for these values."""
-    if _is_decimal(field):
-        # str() of a Decimal is a valid numeric literal (digits, sign, point, exponent).
-        return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
-    return values
+    return number_array(values) if _field_traits(field)[1] else values
 
 
 def bulk_cursor():
@@ -227,8 +249,8 @@ def _saved(objs: Sequence[models.Model], pks: list) -> None:
 
 def _rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> list[tuple]:
     meta = type(objs[0])._meta
-    attnames = [meta.get_field(name).attname for name in field_names]
-    return [(obj.pk, *(getattr(obj, attname) for attname in attnames)) for obj in objs]
+    values = attrgetter(meta.pk.attname, *(meta.get_field(name).attname for name in field_names))
+    return list(map(values, objs))
 
 
 def update_objects(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
@@ -332,6 +354,6 @@ def _combined_sql(inserts: tuple, update: tuple) -> str:
 
 
 def _prepared(field, values: list) -> list:
-    if _internal_type(field) in NATIVE_TYPES:
+    if _field_traits(field)[0]:
         return values
     return [field.get_db_prep_save(value, connection) for value in values]

@@ -324,13 +324,14 @@ def count_session_apply(
         )
         # What moved since the snapshot, read under the locks, kept for the record.
         _record_moved(session)
+        reference = session.reference
         for done, (variant_id, expected, counted) in enumerate(gaps, start=1):
             batch.move(
                 batch.line(variant_id, warehouse),
                 type=MovementType.ADJUSTMENT,
                 reason=MovementReason.PHYSICAL_COUNT,
                 quantity=counted - expected,
-                reference=session.reference,
+                reference=reference,
                 note=f"Counted {counted:f}, expected {expected:f} at the snapshot",
             )
             if done % 20000 == 0:

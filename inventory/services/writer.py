@@ -17,10 +17,10 @@ from django.db import connection, transaction
 from catalog.models import Variant
 from warehouses.models import Warehouse
 
-from ..ledger import movement_hash
+from ..ledger import operation_hasher
 from ..models import HoldChange, Movement, StockLine
 from . import clock
-from .bulk import bulk_cursor, insert_objects, psycopg, write_changes
+from .bulk import bulk_cursor, insert_objects, number_array, psycopg, write_changes
 from .errors import InsufficientStock, Shortfall
 from .thresholds import variant_thresholds
 
@@ -120,9 +120,12 @@ def _selections(keys: Iterable[LineKey]) -> list[tuple[str, list]]:
         # A join rather than IN: the keys are distinct, so no step removing duplicates.
         return [
             (
-                "JOIN unnest(%s::bigint[], %s::bigint[]) AS k(variant_id, warehouse_id) "
+                "JOIN unnest(%t::bigint[], %t::bigint[]) AS k(variant_id, warehouse_id) "
                 "ON s.variant_id = k.variant_id AND s.warehouse_id = k.warehouse_id",
-                [[variant for variant, _ in keys], [warehouse for _, warehouse in keys]],
+                [
+                    number_array(variant for variant, _ in keys),
+                    number_array(warehouse for _, warehouse in keys),
+                ],
             )
         ]
     by_warehouse: dict[int, list[int]] = defaultdict(list)
@@ -337,13 +340,16 @@ class StockBatch:
     def shortfalls(self) -> list[Shortfall]:
         """Lines whose available stock this batch would take below zero where not allowed."""
         short = []
-        for key, line in sorted(self._touched.items()):
-            if key not in self._checked or line.warehouse.allow_negative_stock:
+        for key in self._checked:
+            line = self._touched[key]
+            after = _available(line)
+            if after >= 0 or line.warehouse.allow_negative_stock:
                 continue
             before = self._available_before[key]
-            after = _available(line)
-            if after < 0 and after < before:
+            if after < before:
                 short.append((line, before, after))
+        # In the order of the keys (SKU within warehouse ids), whatever the order of the changes.
+        short.sort(key=lambda item: (item[0].variant_id, item[0].warehouse_id))
         skus = self._skus([line for line, _, _ in short])
         return [
             Shortfall(
@@ -378,13 +384,13 @@ class StockBatch:
             [clock.now()]
             + [line.last_movement_at for line in self._touched.values() if line.last_movement_at]
         )
+        movement_hash = operation_hasher(created_at=now, operation=self.operation)
         for movement in self.movements:
             line = movement.stock_line
             movement.created_at = now
             movement.previous_hash = line.ledger_head
             movement.hash = movement_hash(
                 stock_line_id=line.pk,
-                created_at=now,
                 type=movement.type,
                 reason=movement.reason,
                 quantity=movement.quantity,
@@ -393,7 +399,6 @@ class StockBatch:
                 reference=movement.reference,
                 note=movement.note,
                 created_by_id=movement.created_by_id,
-                operation=movement.operation,
                 previous_hash=movement.previous_hash,
             )
             line.ledger_head = movement.hash
