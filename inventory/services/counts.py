@@ -325,6 +325,10 @@ def count_session_apply(
         # What moved since the snapshot, read under the locks, kept for the record.
         _record_moved(session)
         reference = session.reference
+        # The corrections in the order of their stock lines in the table: the movements'
+        # index on the line and the checks of their foreign key then go through pages in
+        # sequence, not at random (a count sheet is in SKU order).
+        gaps.sort(key=lambda gap: batch.line(gap[0], warehouse).pk)
         for done, (variant_id, expected, counted) in enumerate(gaps, start=1):
             batch.move(
                 batch.line(variant_id, warehouse),
