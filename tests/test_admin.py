@@ -278,7 +278,7 @@ def test_an_import_waits_for_confirmation_in_the_database_cache(client, superuse
     assert cache.get(key) == CATALOG
     with connection.cursor() as cursor:
         cursor.execute("SELECT cache_key FROM stockroom_cache")
-        assert [row[0] for row in cursor.fetchall()] == [cache.make_key(key)]
+        assert cache.make_key(key) in {row[0] for row in cursor.fetchall()}
     done = client.post("/admin/catalog/variant/process_import/", confirm)
 
     assert done.status_code == 302
