@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from operator import attrgetter
 
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 
 from catalog.models import Variant
 from warehouses.models import Warehouse
@@ -26,6 +27,8 @@ from .errors import InsufficientStock, Shortfall
 from .thresholds import variant_thresholds
 
 LineKey = tuple[int, int]  # (variant_id, warehouse_id)
+
+MSG_OUTSIDE_TRANSACTION = "Stock lines are locked inside transaction.atomic()."
 
 #: SQLite refuses statements with more bound parameters than this; it has no row locks either,
 #: so chunking the lookup there loses nothing.
@@ -208,6 +211,10 @@ def lock_stock_lines(keys: Iterable[LineKey]) -> dict[LineKey, StockLine]:
     when a message needs a SKU): a 100,000-line count does not build 100,000 variant objects
     it does not need.
     """
+    if not connection.in_atomic_block:
+        # Outside a transaction the locks would end with the query (what the ORM's
+        # select_for_update refuses too).
+        raise TransactionManagementError(MSG_OUTSIDE_TRANSACTION)
     keys = set(keys)
     if not keys:
         return {}

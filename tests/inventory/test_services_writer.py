@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from inventory.ledger import movement_hash, operation_hasher, verify_ledger
@@ -23,7 +24,7 @@ from inventory.services import (
     stock_reserve,
     stock_ship,
 )
-from inventory.services.writer import lock_stock_lines
+from inventory.services.writer import MSG_OUTSIDE_TRANSACTION, lock_stock_lines
 from tests.factories import VariantFactory
 from tests.helpers import d, line_of, receive
 
@@ -280,3 +281,9 @@ def test_shortfalls_are_reported_in_the_order_of_the_lines_whatever_the_order_gi
         ("BBB-2", d(1), d(2)),
     ]
     assert not HoldChange.objects.filter(kind="reserve").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_outside_a_transaction_is_refused(variant, warehouse):
+    with pytest.raises(TransactionManagementError, match=MSG_OUTSIDE_TRANSACTION):
+        lock_stock_lines([(variant.pk, warehouse.pk)])
