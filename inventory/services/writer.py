@@ -91,24 +91,19 @@ MOVEMENT_FIELDS = _Positional(Movement)
 
 
 @cache
-def _readers(vendor: str) -> tuple[_Reader, _Reader]:
-    return _Reader(StockLine), _Reader(Warehouse)
+def _reader(vendor: str) -> _Reader:
+    return _Reader(StockLine)
 
 
 @lru_cache(maxsize=64)  # a few shapes; SQLite's IN lists vary with the chunk size
 def _lock_sql(vendor: str, selection: str) -> str:
     """The lock query: the stock lines that ``selection`` (a JOIN or a WHERE clause on ``s``)
-    keeps, with their warehouse, in primary-key order, the stock line rows only locked."""
-    quote = connection.ops.quote_name
-    lines, warehouses = _readers(vendor)
-    sql = (
-        f"SELECT {', '.join(lines.columns('s') + warehouses.columns('w'))} "
-        f"FROM {quote(StockLine._meta.db_table)} s "
-        f"JOIN {quote(Warehouse._meta.db_table)} w ON w.id = s.warehouse_id "
-        f"{selection} ORDER BY s.id"
-    )
+    keeps, in primary-key order."""
+    columns = ", ".join(_reader(vendor).columns("s"))
+    table = connection.ops.quote_name(StockLine._meta.db_table)
+    sql = f"SELECT {columns} FROM {table} s {selection} ORDER BY s.id"
     if vendor == "postgresql":
-        sql += " FOR UPDATE OF s"
+        sql += " FOR UPDATE"
     return sql
 
 
@@ -162,22 +157,14 @@ def _cursor():
 def _lock(keys: set[LineKey]) -> dict[LineKey, StockLine]:
     """Lock the existing lines of these keys with ONE query (per chunk on SQLite, which has
     no row locks: its write transaction, BEGIN IMMEDIATE, serialises writers)."""
-    lines, warehouses = _readers(connection.vendor)
-    split = len(lines.names)
-    by_id: dict[int, Warehouse] = {}
-    warehouse_cache = StockLine.warehouse.field
-    locked: dict[LineKey, StockLine] = {}
+    reader = _reader(connection.vendor)
     alias = connection.alias
+    locked: dict[LineKey, StockLine] = {}
     with _cursor() as cursor:
         for selection, params in _selections(keys):
             cursor.execute(_lock_sql(connection.vendor, selection), params)
             for row in cursor.fetchall():
-                line = lines.build(row[:split], alias)
-                warehouse = by_id.get(line.warehouse_id)
-                if warehouse is None:
-                    # One instance per warehouse, however many lines it has.
-                    warehouse = by_id[line.warehouse_id] = warehouses.build(row[split:], alias)
-                warehouse_cache.set_cached_value(line, warehouse)
+                line = reader.build(row, alias)
                 locked[(line.variant_id, line.warehouse_id)] = line
     return locked
 
@@ -205,11 +192,10 @@ def lock_stock_lines(keys: Iterable[LineKey]) -> dict[LineKey, StockLine]:
     instead of deadlocking. Missing lines are created while this operation holds none of its
     locks, so that one waiting for another's new line (the unique constraint) holds nothing
     the other may want: the lock is tried first, and when some lines are missing it is given
-    back (a savepoint rolled back), the lines created, and all of them locked again. Only the
-    stock line rows are locked, read with their warehouse in the same query. Their variants
-    are attached by ``StockBatch.line()`` from the caller's instances (or fetched together
-    when a message needs a SKU): a 100,000-line count does not build 100,000 variant objects
-    it does not need.
+    back (a savepoint rolled back), the lines created, and all of them locked again. Their
+    variants and warehouses are attached by ``StockBatch.line()`` from the caller's instances
+    (what the available-stock rule needs of them is read when it is checked): a 100,000-line
+    count does not build objects it does not need, and an adjustment reads one table.
     """
     if not connection.in_atomic_block:
         # Outside a transaction the locks would end with the query (what the ORM's
@@ -260,9 +246,11 @@ class StockBatch:
         variant_id = getattr(variant, "pk", variant)
         warehouse_id = getattr(warehouse, "pk", warehouse)
         line = self.lines[(variant_id, warehouse_id)]
+        # The caller's instances, so that line.variant and line.warehouse cost no query.
         if isinstance(variant, Variant) and not StockLine.variant.field.is_cached(line):
-            # The caller's variant, so that line.variant costs no query.
             StockLine.variant.field.set_cached_value(line, variant)
+        if isinstance(warehouse, Warehouse) and not StockLine.warehouse.field.is_cached(line):
+            StockLine.warehouse.field.set_cached_value(line, warehouse)
         return line
 
     def move(
@@ -351,18 +339,26 @@ class StockBatch:
         for key in self._checked:
             line = self._touched[key]
             after = _available(line)
-            if after >= 0 or line.warehouse.allow_negative_stock:
-                continue
             before = self._available_before[key]
-            if after < before:
+            if after < 0 and after < before:
                 short.append((line, before, after))
+        if not short:
+            return []
+        # Whether a warehouse allows negative stock, read now: after the locks, as every rule.
+        warehouses = {
+            pk: (code, allowed)
+            for pk, code, allowed in Warehouse.objects.filter(
+                pk__in={line.warehouse_id for line, _, _ in short}
+            ).values_list("pk", "code", "allow_negative_stock")
+        }
+        short = [item for item in short if not warehouses[item[0].warehouse_id][1]]
         # In the order of the keys (SKU within warehouse ids), whatever the order of the changes.
         short.sort(key=lambda item: (item[0].variant_id, item[0].warehouse_id))
         skus = self._skus([line for line, _, _ in short])
         return [
             Shortfall(
                 sku=skus[line.variant_id],
-                warehouse=line.warehouse.code,
+                warehouse=warehouses[line.warehouse_id][0],
                 available=before,
                 requested=before - after,
             )

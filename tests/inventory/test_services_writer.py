@@ -25,10 +25,15 @@ from inventory.services import (
     stock_ship,
 )
 from inventory.services.writer import MSG_OUTSIDE_TRANSACTION, lock_stock_lines
-from tests.factories import VariantFactory
+from tests.factories import VariantFactory, WarehouseFactory
 from tests.helpers import d, line_of, receive
+from warehouses.models import Warehouse
 
 pytestmark = pytest.mark.django_db
+
+
+def _is_line_lock(sql: str) -> bool:
+    return 'FROM "inventory_stockline" s' in sql and sql.endswith("FOR UPDATE")
 
 
 def _statements(captured) -> list[str]:
@@ -55,7 +60,7 @@ def test_an_adjustment_is_one_lock_and_one_write(variant, warehouse, user):
         )
 
     lock, write = _statements(captured)
-    assert "FOR UPDATE" in lock
+    assert _is_line_lock(lock)
     assert write.startswith("WITH changed AS (UPDATE")
     assert 'INSERT INTO "inventory_movement"' in write
     line = line_of(variant, warehouse)
@@ -65,6 +70,9 @@ def test_an_adjustment_is_one_lock_and_one_write(variant, warehouse, user):
         movement.created_at,
     )
     assert Movement.objects.get(pk=movement.pk).hash == movement.hash
+    # The caller's instances: a message naming the SKU and the warehouse costs no query.
+    assert movement.stock_line.variant is variant
+    assert movement.stock_line.warehouse is warehouse
     assert verify_ledger().ok
 
 
@@ -82,7 +90,7 @@ def test_an_order_shipped_writes_its_hold_changes_and_movements_in_one_statement
         )
 
     lock, write = _statements(captured)
-    assert "FOR UPDATE" in lock
+    assert _is_line_lock(lock)
     assert write.startswith("WITH new0 AS (INSERT")
     deducted = HoldChange.objects.filter(kind="deduct").order_by("pk")
     assert [change.stock_line.variant for change in deducted] == variants
@@ -117,7 +125,7 @@ def test_a_batch_with_some_lines_missing_creates_them_and_locks_every_line(wareh
         # The first lock is given back before the missing lines are created, then every line
         # is locked in one query.
         statements = [query["sql"] for query in captured]
-        locks = [index for index, sql in enumerate(statements) if "FOR UPDATE OF s" in sql]
+        locks = [index for index, sql in enumerate(statements) if _is_line_lock(sql)]
         rollback = next(i for i, sql in enumerate(statements) if sql.startswith("ROLLBACK TO"))
         create = next(
             i for i, sql in enumerate(statements) if 'INSERT INTO "inventory_stockline"' in sql
@@ -136,7 +144,7 @@ def test_a_batch_of_existing_lines_is_locked_once_without_giving_anything_back(w
         stock_receive(warehouse=warehouse, lines=[StockQuantity(v, 1) for v in variants])
 
     statements = [query["sql"] for query in captured]
-    assert sum("FOR UPDATE OF s" in sql for sql in statements) == 1
+    assert sum(_is_line_lock(sql) for sql in statements) == 1
     assert not any(sql.startswith("ROLLBACK TO") for sql in statements)
     assert not any('INSERT INTO "inventory_stockline"' in sql for sql in statements)
 
@@ -287,3 +295,22 @@ def test_shortfalls_are_reported_in_the_order_of_the_lines_whatever_the_order_gi
 def test_locking_outside_a_transaction_is_refused(variant, warehouse):
     with pytest.raises(TransactionManagementError, match=MSG_OUTSIDE_TRANSACTION):
         lock_stock_lines([(variant.pk, warehouse.pk)])
+
+
+def test_the_negative_stock_rule_follows_the_warehouse_as_stored_not_as_the_caller_read_it(
+    variant,
+):
+    allowing, forbidding = WarehouseFactory(), WarehouseFactory(allow_negative_stock=True)
+    Warehouse.objects.filter(pk=allowing.pk).update(allow_negative_stock=True)
+    Warehouse.objects.filter(pk=forbidding.pk).update(allow_negative_stock=False)
+
+    stock_adjust(variant=variant, warehouse=allowing, quantity=-2, reason="loss", note="Gone")
+    with pytest.raises(InsufficientStock) as caught:
+        stock_adjust(variant=variant, warehouse=forbidding, quantity=-2, reason="loss", note="Gone")
+
+    assert line_of(variant, allowing).on_hand == d(-2)
+    assert [(s.warehouse, s.requested) for s in caught.value.shortfalls] == [
+        (forbidding.code, d(2))
+    ]
+    # Refused: nothing written, not even the line the adjustment created.
+    assert not StockLine.objects.filter(variant=variant, warehouse=forbidding).exists()
