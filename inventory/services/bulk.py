@@ -206,7 +206,7 @@ def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fal
     if len(objs) >= COPY_THRESHOLD and not ignore_conflicts:
         _copy_objects(model, objs)
         return
-    pk = _quote(model._meta.pk.column)
+    pk_column = _quote(model._meta.pk.column)
     with bulk_cursor() as cursor:
         for start in range(0, len(objs), PG_INSERT_BATCH):
             chunk = objs[start : start + PG_INSERT_BATCH]
@@ -214,7 +214,7 @@ def insert_objects(objs: Sequence[models.Model], *, ignore_conflicts: bool = Fal
             if ignore_conflicts:
                 cursor.execute(f"{sql} ON CONFLICT DO NOTHING", _insert_params(chunk))
                 continue
-            cursor.execute(f"{sql} RETURNING {pk}", _insert_params(chunk))
+            cursor.execute(f"{sql} RETURNING {pk_column}", _insert_params(chunk))
             # Rows come back in the order unnest produced them, as Django's bulk_create
             # (which also inserts through unnest on PostgreSQL) relies on.
             _saved(chunk, [pk for (pk,) in cursor.fetchall()])
