@@ -1,4 +1,5 @@
-"""Set-based INSERT and UPDATE of many rows, for the writer and the count sessions.
+"""Set-based INSERT and UPDATE of many rows, for the writer and the count sessions, and model
+instances built cheaply from the rows of hand-written queries.
 
 On PostgreSQL each batch is ONE statement whose values travel as one typed array per column
 (``INSERT ... SELECT * FROM unnest(...)``, ``UPDATE ... FROM unnest(...)``): no per-row SQL,
@@ -357,3 +358,45 @@ def _prepared(field, values: list) -> list:
     if _field_traits(field)[0]:
         return values
     return [field.get_db_prep_save(value, connection) for value in values]
+
+
+class RowReader:
+    """Builds instances of a model from its concrete columns as a hand-written query selects
+    them, converting values as the ORM would (SQLite returns times as text, decimals as
+    floats; PostgreSQL's driver needs no conversion)."""
+
+    def __init__(self, model):
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.names = [field.attname for field in fields]
+        self.converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            functions = connection.ops.get_db_converters(column) + column.get_db_converters(
+                connection
+            )
+            if functions:
+                self.converters.append((index, column, functions))
+
+    def columns(self, alias: str) -> list[str]:
+        quote = connection.ops.quote_name
+        return [f"{alias}.{quote(field.column)}" for field in self.model._meta.concrete_fields]
+
+    def build(self, values: Sequence, alias: str):
+        if self.converters:
+            values = list(values)
+            for index, column, functions in self.converters:
+                for function in functions:
+                    values[index] = function(values[index], column, connection)
+        return self.model.from_db(alias, self.names, values)
+
+
+class PositionalFields:
+    """A model's concrete fields in order, so that an instance can be built from positional
+    arguments (``Model(*values)``, what Django itself does for rows it reads)."""
+
+    def __init__(self, model):
+        self.names = [field.attname for field in model._meta.concrete_fields]
+
+    def values(self, **given) -> list:
+        return [given.get(name) for name in self.names]

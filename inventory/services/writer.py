@@ -8,7 +8,7 @@ movements, the hold changes and the new quantities together. Callers run inside
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache, lru_cache
 from operator import attrgetter
@@ -22,7 +22,15 @@ from warehouses.models import Warehouse
 from ..ledger import operation_hasher
 from ..models import HoldChange, Movement, StockLine
 from . import clock
-from .bulk import bulk_cursor, insert_objects, number_array, psycopg, write_changes
+from .bulk import (
+    PositionalFields,
+    RowReader,
+    bulk_cursor,
+    insert_objects,
+    number_array,
+    psycopg,
+    write_changes,
+)
 from .errors import InsufficientStock, Shortfall
 from .thresholds import variant_thresholds
 
@@ -45,54 +53,12 @@ LINE_FIELDS = (
 )
 
 
-class _Reader:
-    """Builds instances of a model from its concrete columns as a hand-written query selects
-    them, converting values as the ORM would (SQLite returns times as text, decimals as
-    floats; PostgreSQL's driver needs no conversion)."""
-
-    def __init__(self, model):
-        self.model = model
-        fields = model._meta.concrete_fields
-        self.names = [field.attname for field in fields]
-        self.converters = []
-        for index, field in enumerate(fields):
-            column = field.get_col(model._meta.db_table)
-            functions = connection.ops.get_db_converters(column) + column.get_db_converters(
-                connection
-            )
-            if functions:
-                self.converters.append((index, column, functions))
-
-    def columns(self, alias: str) -> list[str]:
-        quote = connection.ops.quote_name
-        return [f"{alias}.{quote(field.column)}" for field in self.model._meta.concrete_fields]
-
-    def build(self, values: Sequence, alias: str):
-        if self.converters:
-            values = list(values)
-            for index, column, functions in self.converters:
-                for function in functions:
-                    values[index] = function(values[index], column, connection)
-        return self.model.from_db(alias, self.names, values)
-
-
-class _Positional:
-    """A model's concrete fields in order, so that an instance can be built from positional
-    arguments (``Model(*values)``, what Django itself does for rows it reads)."""
-
-    def __init__(self, model):
-        self.names = [field.attname for field in model._meta.concrete_fields]
-
-    def values(self, **given) -> list:
-        return [given.get(name) for name in self.names]
-
-
-MOVEMENT_FIELDS = _Positional(Movement)
+MOVEMENT_FIELDS = PositionalFields(Movement)
 
 
 @cache
-def _reader(vendor: str) -> _Reader:
-    return _Reader(StockLine)
+def _reader(vendor: str) -> RowReader:
+    return RowReader(StockLine)
 
 
 @lru_cache(maxsize=64)  # a few shapes; SQLite's IN lists vary with the chunk size
