@@ -6,12 +6,22 @@ from collections.abc import Iterable
 from decimal import Decimal
 from itertools import groupby
 
+from django.db import connection, transaction
+
 from inventory.ledger import HASHED_FIELDS, movement_hash
 from inventory.models import Movement, StockLine
 
 
 def check_lines(line_ids: Iterable[int]) -> list[str]:
-    line_ids = sorted(set(line_ids))
+    # One snapshot for the lines and their movements: a write landing between two reads (a
+    # second benchmark on the same database) would otherwise look like a lost update.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _check(sorted(set(line_ids)))
+
+
+def _check(line_ids: list[int]) -> list[str]:
     lines = {
         pk: (on_hand, head)
         for pk, on_hand, head in StockLine.objects.filter(pk__in=line_ids).values_list(
