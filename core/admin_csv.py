@@ -16,11 +16,13 @@ from decimal import Decimal, InvalidOperation
 
 import tablib
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export import resources, widgets
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.formats.base_formats import CSV
+from import_export.forms import ImportForm
 
 from core.csv_export import (
     DATETIME,
@@ -43,10 +45,18 @@ MSG_NOTHING_IMPORTED = (
     "Nothing was imported: %(count)s row(s) have errors. The file may have changed since the "
     "preview; import it again to see the errors."
 )
+MSG_IMPORT_TOO_BIG = (
+    "The file is larger than %(limit)s MB: split it into smaller files (a 20,000-variant "
+    "catalog is about 1 MB)."
+)
 MSG_UPLOAD_GONE = (
     "Nothing was imported: the previewed file is no longer waiting for confirmation (it was "
     "imported already, or its preview is more than a day old). Upload it again."
 )
+
+#: Larger admin imports are refused before they are read: the import holds the whole file in
+#: memory, and keeps it in the cache table until confirmed.
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 #: The spreadsheet variant writes 1234,5; reading it back turns such cells into 1234.5.
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -209,11 +219,26 @@ class SafeExportMixin(ExportMixin):
         return super().get_export_data(file_format, request, queryset, **kwargs)
 
 
+class SizedImportForm(ImportForm):
+    """The admin's import form, refusing files over ``MAX_IMPORT_BYTES`` next to the field."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError(
+                MSG_IMPORT_TOO_BIG,
+                code="too_big",
+                params={"limit": MAX_IMPORT_BYTES // (1024 * 1024)},
+            )
+        return upload
+
+
 class SafeImportExportMixin(ImportMixin, SafeExportMixin):
     """Import and export: import needs the model's add and change permissions; the preview
     lists every bad row, and the confirmed import changes nothing if any row is bad."""
 
     import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    import_form_class = SizedImportForm
 
     @property
     def import_formats(self):

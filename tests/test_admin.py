@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from import_export.tmp_storages import CacheStorage
 
 from catalog.models import Variant
-from core.admin_csv import MSG_TOO_MANY_ROWS, MSG_UPLOAD_GONE
+from core.admin_csv import MSG_IMPORT_TOO_BIG, MSG_TOO_MANY_ROWS, MSG_UPLOAD_GONE
 from inventory.admin import MovementAdmin
 from inventory.models import HoldChange, Movement, StockLine
 from tests.factories import UserFactory
@@ -295,4 +295,24 @@ def test_confirming_an_import_twice_says_so_instead_of_failing(client, superuser
 
     assert again.redirect_chain == [("/admin/catalog/variant/import/", 302)]
     assert [str(message) for message in again.context["messages"]] == [MSG_UPLOAD_GONE]
+    assert not Variant.objects.exists()
+
+
+def test_an_import_over_the_size_limit_is_refused_next_to_the_file_field(
+    client, superuser, monkeypatch
+):
+    monkeypatch.setattr("core.admin_csv.MAX_IMPORT_BYTES", len(CATALOG) - 1)
+
+    refused = client.post(
+        "/admin/catalog/variant/import/",
+        {
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile("catalog.csv", CATALOG, "text/csv"),
+        },
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["import_file"] == [MSG_IMPORT_TOO_BIG % {"limit": 0}]
+    assert "confirm_form" not in refused.context
     assert not Variant.objects.exists()
