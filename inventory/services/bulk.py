@@ -33,27 +33,31 @@ PG_INSERT_BATCH = 20_000
 COPY_THRESHOLD = 2_000
 SQLITE_BATCH = 2_000
 
-#: Field types whose Python values psycopg adapts as they are, so the ORM's per-value
-#: preparation (the bulk of bulk_create's cost at 100,000 rows) can be skipped.
-NATIVE_TYPES = frozenset(
+#: Integer column types (primary keys and foreign keys included).
+INTEGER_TYPES = frozenset(
     {
         "AutoField",
         "BigAutoField",
         "BigIntegerField",
-        "BooleanField",
-        "CharField",
-        "DateField",
-        "DateTimeField",
-        "DecimalField",
         "IntegerField",
         "PositiveBigIntegerField",
         "PositiveIntegerField",
         "PositiveSmallIntegerField",
         "SmallIntegerField",
-        "TextField",
-        "UUIDField",
     }
 )
+
+#: Field types whose Python values psycopg adapts as they are, so the ORM's per-value
+#: preparation (the bulk of bulk_create's cost at 100,000 rows) can be skipped.
+NATIVE_TYPES = INTEGER_TYPES | {
+    "BooleanField",
+    "CharField",
+    "DateField",
+    "DateTimeField",
+    "DecimalField",
+    "TextField",
+    "UUIDField",
+}
 
 
 def _internal_type(field) -> str:
@@ -63,19 +67,7 @@ def _internal_type(field) -> str:
 #: Column types whose values travel as one array literal in text (see ``_array``): psycopg
 #: dumps a list of numbers element by element in Python, two (integers) to six (decimals)
 #: times slower than ``str()`` joined in C.
-LITERAL_ARRAY_TYPES = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "BigIntegerField",
-        "DecimalField",
-        "IntegerField",
-        "PositiveBigIntegerField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SmallIntegerField",
-    }
-)
+LITERAL_ARRAY_TYPES = INTEGER_TYPES | {"DecimalField"}
 
 
 @cache

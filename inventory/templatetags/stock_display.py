@@ -43,6 +43,12 @@ def _time_html(moment, now) -> str:
 
 
 @register.simple_tag
+def status_badge(status: str):
+    """The badge of a stock status: Stockout and Low stock in colour and words, OK quiet."""
+    return mark_safe(STATUS_BADGES.get(status, OK))
+
+
+@register.simple_tag
 def stock_list_rows(lines, show_cover: bool = False):
     """The ``<tr>`` of each line of the inventory list.
 
