@@ -108,7 +108,13 @@ class StatusFilter(django_filters.MultipleChoiceFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        return qs.in_status(*dict.fromkeys(value))
+        statuses = dict.fromkeys(value)
+        if self.parent is not None and self.parent._counting:
+            # The bounds in_status adds on available help a sorted page only: a count under
+            # them read each line from the table (50 ms for Low stock at a million lines),
+            # under the status alone it reads the status index.
+            return qs.filter(status__in=sorted(statuses))
+        return qs.in_status(*statuses)
 
 
 class OneCheckbox(forms.CheckboxInput):
