@@ -53,6 +53,10 @@ MSG_UPLOAD_GONE = (
     "Nothing was imported: the previewed file is no longer waiting for confirmation (it was "
     "imported already, or its preview is more than a day old). Upload it again."
 )
+MSG_NOT_FROM_PREVIEW = (
+    "Nothing was imported: this confirmation does not match any import preview. Upload the "
+    "file again."
+)
 
 #: Larger admin imports are refused before they are read: the import holds the whole file in
 #: memory, and keeps it in the cache table until confirmed.
@@ -251,12 +255,28 @@ class SafeImportExportMixin(ImportMixin, SafeExportMixin):
         ) and request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
     def process_import(self, request, **kwargs):
+        if not self._confirms_a_preview(request):
+            messages.error(request, MSG_NOT_FROM_PREVIEW)
+            return self._back_to_import()
         # A second click on "Confirm import", or a preview confirmed after its file expired.
         try:
             return super().process_import(request, **kwargs)
         except UploadGone:
             messages.error(request, MSG_UPLOAD_GONE)
             return self._back_to_import()
+
+    def _confirms_a_preview(self, request) -> bool:
+        """The confirmation's format and resource are among this admin's: the library would
+        index its lists with them and fail on anything else (an edited or stale form)."""
+        choices = {
+            "format": len(self.get_import_formats()),
+            "resource": len(self.get_import_resource_classes(request)),
+        }
+        for name, count in choices.items():
+            value = request.POST.get(name) or ("0" if name == "resource" else "")
+            if not (value.isascii() and value.isdigit() and int(value) < count):
+                return False
+        return True
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

@@ -16,7 +16,12 @@ from django.urls import NoReverseMatch, reverse
 from import_export.tmp_storages import CacheStorage
 
 from catalog.models import Variant
-from core.admin_csv import MSG_IMPORT_TOO_BIG, MSG_TOO_MANY_ROWS, MSG_UPLOAD_GONE
+from core.admin_csv import (
+    MSG_IMPORT_TOO_BIG,
+    MSG_NOT_FROM_PREVIEW,
+    MSG_TOO_MANY_ROWS,
+    MSG_UPLOAD_GONE,
+)
 from inventory.admin import MovementAdmin
 from inventory.models import HoldChange, Movement, StockLine
 from tests.factories import UserFactory
@@ -284,6 +289,19 @@ def test_an_import_waits_for_confirmation_in_the_database_cache(client, superuse
     assert done.status_code == 302
     assert Variant.objects.get().sku == "MUG-R"
     assert cache.get(key) is None  # removed once imported
+
+
+@pytest.mark.parametrize(
+    "edited", [{"format": "7"}, {"format": "csv"}, {"format": ""}, {"resource": "3"}]
+)
+def test_an_edited_confirmation_is_refused_with_a_message(client, superuser, edited):
+    confirm = {**preview_catalog_import(client), **edited}
+
+    refused = client.post("/admin/catalog/variant/process_import/", confirm, follow=True)
+
+    assert refused.redirect_chain == [("/admin/catalog/variant/import/", 302)]
+    assert [str(message) for message in refused.context["messages"]] == [MSG_NOT_FROM_PREVIEW]
+    assert not Variant.objects.exists()
 
 
 def test_confirming_an_import_twice_says_so_instead_of_failing(client, superuser):
