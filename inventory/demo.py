@@ -1,14 +1,19 @@
 """Demo data: a small shop's catalog, three warehouses and six months of history.
 
-The history is written through the stock services, day by day in simulated time, so it obeys
-every ledger rule: receptions, orders reserved then shipped, weekly restocks, breakage,
-transfers, quality holds, returns and a monthly physical count.
+The history is written through the stock services, in time order in simulated time, so it
+obeys every ledger rule: receptions, weekly restocks, breakage, transfers, quality holds and a
+monthly physical count. The customers' side (orders reserved, shipped, cancelled, returned) is
+supplied by the caller, ``orders.demo``, which writes it through the order pipeline.
 """
 
+import heapq
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import count
+from typing import Protocol
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -20,15 +25,11 @@ from warehouses.models import Warehouse
 
 from .models import LockReason, Movement, MovementReason, StockLine
 from .services import (
-    InsufficientStock,
     StockQuantity,
     stock_adjust,
     stock_apply_counts,
     stock_lock,
     stock_receive,
-    stock_reserve,
-    stock_restock_return,
-    stock_ship,
     stock_transfer,
 )
 from .services.clock import simulated_time
@@ -156,8 +157,22 @@ def ensure_catalog(options: DemoOptions, rng: random.Random):
     return warehouses, variants
 
 
+class Customers(Protocol):
+    """The demand side of the history: what the shop's customers order and send back.
+
+    The orders app provides it (inventory never imports orders): ``plan_day`` schedules the
+    day's activity on the writer, whose actions then run in time order."""
+
+    def plan_day(self, history: "HistoryWriter", day: int) -> None: ...
+
+
 class HistoryWriter:
-    """Writes six months of plausible activity through the stock services."""
+    """Writes six months of plausible activity through the stock services.
+
+    Every action is an event scheduled at a moment of the simulated past; ``run`` carries them
+    out in time order (an action may schedule later ones: an order is shipped hours after it
+    is confirmed), so every stock line's movements are dated in the order they were written.
+    Events after ``end`` (the demo's "now") have not happened yet and are dropped."""
 
     def __init__(self, options: DemoOptions, rng, warehouses, variants, users):
         self.rng = rng
@@ -170,78 +185,69 @@ class HistoryWriter:
             self.popularity[v.pk] = 0
         self.end = timezone.now().replace(microsecond=0) - timedelta(hours=1)
         self.start = self.end - timedelta(days=HISTORY_DAYS)
+        # The movement target, less what the stock side writes, is left to the customers.
         fixed_calls = HISTORY_DAYS // 7 * (len(warehouses) + 3) + 6 * len(warehouses)
         self.orders_per_day = max(1, (options.movements - fixed_calls) // (HISTORY_DAYS * 2))
-        self.order_number = 0
+        self._events: list[tuple] = []
+        self._sequence = count()
 
-    def _quantity(self, variant, low, high) -> Decimal:
+    def schedule(self, moment: datetime, action: Callable, *args) -> None:
+        """Run ``action(*args)`` at ``moment`` (simulated); same-moment events keep their order."""
+        heapq.heappush(self._events, (moment, next(self._sequence), action, args))
+
+    def at(self, day: int, hour: int) -> datetime:
+        """A moment in ``hour`` of ``day`` (0 = the first day of the history)."""
+        minute = self.rng.randint(0, 59)
+        return self.start + timedelta(days=day, hours=hour, minutes=minute)
+
+    def quantity(self, variant, low, high) -> Decimal:
         if variant.allows_fractions:
             return Decimal(self.rng.randint(low * 4, high * 4)) / 4
         return Decimal(self.rng.randint(low, high))
 
-    def _pick(self, count: int):
+    def pick(self, count: int):
+        """``count`` variants drawn by popularity (repeats possible)."""
         weights = [self.popularity[v.pk] for v in self.variants]
         return self.rng.choices(self.variants, weights=weights, k=count)
 
-    def _at(self, day: int, hour: int):
-        minute = self.rng.randint(0, 59)
-        return self.start + timedelta(days=day, hours=hour, minutes=minute)
-
-    def run(self):
+    def run(self, customers: Customers) -> None:
         staff = self.users["staff"]
-        for day in range(HISTORY_DAYS):
-            if day == 0:
-                self.initial_reception()
-                continue
-            for n in range(self.orders_per_day):
-                self.order(day, hour=9 + (n * 9) // self.orders_per_day, open_order=day > 178)
+        self.schedule(self.at(0, 8), self.initial_reception)
+        for day in range(1, HISTORY_DAYS):
             if day % 7 == 1:
-                self.restock(day)
+                self.schedule(self.at(day, 7), self.restock, day)
             if day % 7 == 3:
-                self.breakage(day, staff)
+                self.schedule(self.at(day, 15), self.breakage, staff)
             if day % 7 == 5:
-                self.transfer(day, staff)
+                self.schedule(self.at(day, 11), self.transfer, day, staff)
             if day % 30 == 28:
-                self.monthly_count(day, staff)
+                self.schedule(self.at(day, 18), self.monthly_count, day, staff)
             if day % 45 == 20:
-                self.quality_hold(day, staff)
-            if day % 9 == 4:
-                self.return_restocked(day, staff)
-        self.clear_out_some_lines(staff)
+                self.schedule(self.at(day, 10), self.quality_hold, staff)
+            customers.plan_day(self, day)
+        self.schedule(self.end, self.clear_out_some_lines, staff)
+        while self._events:
+            moment, _, action, args = heapq.heappop(self._events)
+            if moment <= self.end:
+                with simulated_time(moment):
+                    action(*args)
 
     def initial_reception(self):
         for warehouse in self.warehouses:
-            with simulated_time(self._at(0, 8)):
-                stock_receive(
-                    warehouse=warehouse,
-                    lines=[
-                        StockQuantity(
-                            v,
-                            self._quantity(v, 10, 60),
-                            unit_cost=Decimal(self.rng.randint(150, 4000)) / 100,
-                        )
-                        for v in self.variants
-                    ],
-                    user=self.users["staff"],
-                    reference=f"{SUPPLIERS[0]} / DN-{warehouse.code}-0001",
-                    note="Opening stock",
-                )
-
-    def order(self, day, hour, open_order):
-        self.order_number += 1
-        reference = f"SO-{10000 + self.order_number}"
-        warehouse = self.rng.choice(self.warehouses)
-        chosen = {v.pk: v for v in self._pick(self.rng.randint(1, 3))}.values()
-        lines = [StockQuantity(v, self._quantity(v, 1, 3)) for v in chosen]
-        with simulated_time(self._at(day, hour)):
-            try:
-                stock_reserve(warehouse=warehouse, lines=lines, reference=reference)
-            except InsufficientStock:
-                return
-        if open_order:
-            return
-        with simulated_time(self._at(day, hour + 4)):
-            stock_ship(warehouse=warehouse, lines=lines, reference=reference)
+            stock_receive(
+                warehouse=warehouse,
+                lines=[
+                    StockQuantity(
+                        v,
+                        self.quantity(v, 10, 60),
+                        unit_cost=Decimal(self.rng.randint(150, 4000)) / 100,
+                    )
+                    for v in self.variants
+                ],
+                user=self.users["staff"],
+                reference=f"{SUPPLIERS[0]} / DN-{warehouse.code}-0001",
+                note="Opening stock",
+            )
 
     def restock(self, day):
         for warehouse in self.warehouses:
@@ -258,19 +264,18 @@ class HistoryWriter:
                     lines.append(
                         StockQuantity(
                             line.variant,
-                            self._quantity(line.variant, int(threshold) * 2, int(threshold) * 4),
+                            self.quantity(line.variant, int(threshold) * 2, int(threshold) * 4),
                             unit_cost=Decimal(self.rng.randint(150, 4000)) / 100,
                         )
                     )
             if lines:
                 supplier = self.rng.choice(SUPPLIERS)
-                with simulated_time(self._at(day, 7)):
-                    stock_receive(
-                        warehouse=warehouse,
-                        lines=lines,
-                        user=self.users["staff"],
-                        reference=f"{supplier} / DN-{day:03d}{warehouse.code}",
-                    )
+                stock_receive(
+                    warehouse=warehouse,
+                    lines=lines,
+                    user=self.users["staff"],
+                    reference=f"{supplier} / DN-{day:03d}{warehouse.code}",
+                )
 
     def _line_with_stock(self, warehouse, minimum=Decimal(2)):
         lines = list(
@@ -281,20 +286,19 @@ class HistoryWriter:
         )
         return self.rng.choice(lines) if lines else None
 
-    def breakage(self, day, user):
+    def breakage(self, user):
         warehouse = self.rng.choice(self.warehouses)
         line = self._line_with_stock(warehouse)
         if line:
             reason = self.rng.choice([MovementReason.BREAKAGE, MovementReason.LOSS])
-            with simulated_time(self._at(day, 15)):
-                stock_adjust(
-                    variant=line.variant,
-                    warehouse=warehouse,
-                    quantity=-1,
-                    reason=reason,
-                    note="Dropped during picking" if reason == "breakage" else "Not found on shelf",
-                    user=user,
-                )
+            stock_adjust(
+                variant=line.variant,
+                warehouse=warehouse,
+                quantity=-1,
+                reason=reason,
+                note="Dropped during picking" if reason == "breakage" else "Not found on shelf",
+                user=user,
+            )
 
     def transfer(self, day, user):
         if len(self.warehouses) < 2:
@@ -302,14 +306,13 @@ class HistoryWriter:
         source, destination = self.rng.sample(self.warehouses, 2)
         line = self._line_with_stock(source, Decimal(10))
         if line:
-            with simulated_time(self._at(day, 11)):
-                stock_transfer(
-                    source=source,
-                    destination=destination,
-                    lines=[StockQuantity(line.variant, self._quantity(line.variant, 2, 5))],
-                    user=user,
-                    reference=f"TR-{day:03d}",
-                )
+            stock_transfer(
+                source=source,
+                destination=destination,
+                lines=[StockQuantity(line.variant, self.quantity(line.variant, 2, 5))],
+                user=user,
+                reference=f"TR-{day:03d}",
+            )
 
     def monthly_count(self, day, user):
         for warehouse in self.warehouses:
@@ -323,45 +326,26 @@ class HistoryWriter:
                 gap = self.rng.choice([0, 0, 0, 0, -1, 1, -2])
                 counted[line.variant] = line.on_hand + gap
             if counted:
-                with simulated_time(self._at(day, 18)):
-                    stock_apply_counts(
-                        warehouse=warehouse,
-                        counted=counted,
-                        user=user,
-                        reference=f"COUNT-{warehouse.code}-{day:03d}",
-                        note="Monthly physical count",
-                    )
+                stock_apply_counts(
+                    warehouse=warehouse,
+                    counted=counted,
+                    user=user,
+                    reference=f"COUNT-{warehouse.code}-{day:03d}",
+                    note="Monthly physical count",
+                )
 
-    def quality_hold(self, day, user):
+    def quality_hold(self, user):
         warehouse = self.rng.choice(self.warehouses)
         line = self._line_with_stock(warehouse, Decimal(6))
         if line:
-            with simulated_time(self._at(day, 10)):
-                stock_lock(
-                    variant=line.variant,
-                    warehouse=warehouse,
-                    quantity=2,
-                    reason=LockReason.QUALITY_CHECK,
-                    note="Stitching defect reported by a customer",
-                    user=user,
-                )
-
-    def return_restocked(self, day, user):
-        shipped = (
-            Movement.objects.filter(reason=MovementReason.SALE, created_at__lt=self._at(day, 0))
-            .select_related("stock_line__variant", "stock_line__warehouse")
-            .order_by("-pk")
-            .first()
-        )
-        if shipped:
-            with simulated_time(self._at(day, 16)):
-                stock_restock_return(
-                    warehouse=shipped.stock_line.warehouse,
-                    lines=[StockQuantity(shipped.stock_line.variant, -shipped.quantity)],
-                    reference=shipped.reference,
-                    note="Customer return, resellable",
-                    user=user,
-                )
+            stock_lock(
+                variant=line.variant,
+                warehouse=warehouse,
+                quantity=2,
+                reason=LockReason.QUALITY_CHECK,
+                note="Stitching defect reported by a customer",
+                user=user,
+            )
 
     def clear_out_some_lines(self, user):
         """Leave a few lines entirely out of stock, so the demo shows every status."""
@@ -371,18 +355,19 @@ class HistoryWriter:
             .order_by("pk")
         )
         for line in self.rng.sample(lines, min(len(lines), max(3, len(lines) // 40))):
-            with simulated_time(self.end):
-                stock_adjust(
-                    variant=line.variant,
-                    warehouse=line.warehouse,
-                    quantity=-line.on_hand,
-                    reason=MovementReason.LOSS,
-                    note="Water damage, whole shelf written off",
-                    user=user,
-                )
+            stock_adjust(
+                variant=line.variant,
+                warehouse=line.warehouse,
+                quantity=-line.on_hand,
+                reason=MovementReason.LOSS,
+                note="Water damage, whole shelf written off",
+                user=user,
+            )
 
 
-def seed_demo(options: DemoOptions) -> dict:
+def seed_demo(options: DemoOptions, *, customers: Customers) -> dict:
+    """Users, catalog and warehouses (kept up to date), then the history with ``customers``'
+    activity, once: an installation with movements already keeps its history."""
     rng = random.Random(options.seed)
     with transaction.atomic():
         created_users = ensure_users()
@@ -392,7 +377,7 @@ def seed_demo(options: DemoOptions) -> dict:
     wrote_history = False
     if not Movement.objects.exists():
         with transaction.atomic():
-            HistoryWriter(options, rng, warehouses, variants, users).run()
+            HistoryWriter(options, rng, warehouses, variants, users).run(customers)
         wrote_history = True
     return {
         "users_created": created_users,

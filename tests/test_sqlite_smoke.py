@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from inventory.models import Movement
+from orders.models import Order
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ARGS = ["--variants", "40", "--movements", "800"]
@@ -39,12 +40,19 @@ def snapshot(database: Path) -> dict:
                 "catalog_variant",
                 "warehouses_warehouse",
                 "auth_user",
+                "orders_order",
+                "orders_orderline",
+                "orders_orderstagechange",
+                "orders_stockeffect",
             )
         } | {
             "on_hand": db.execute(
                 "SELECT group_concat(on_hand || '/' || reserved || '/' || locked) "
                 "FROM (SELECT * FROM inventory_stockline ORDER BY id)"
-            ).fetchone()[0]
+            ).fetchone()[0],
+            "stages": db.execute(
+                "SELECT group_concat(stage) FROM (SELECT stage FROM orders_order ORDER BY id)"
+            ).fetchone()[0],
         }
 
 
@@ -63,6 +71,7 @@ def test_sqlite_migrate_seed_and_verify(tmp_path):
     assert done.stdout.startswith("ledger OK:")
     seeded = snapshot(database)
     assert seeded["inventory_movement"] > 0
+    assert seeded["orders_order"] > 0
     assert done.stdout.strip() == (
         f"ledger OK: {seeded['inventory_stockline']} lines, "
         f"{seeded['inventory_movement']} movements"
@@ -86,11 +95,14 @@ def test_seed_demo_verifies_on_the_test_database():
     call_command("seed_demo", *SEED_ARGS, stdout=out)
     assert "Demo data:" in out.getvalue()
     movements = Movement.objects.count()
+    orders = Order.objects.count()
+    assert orders > 0
 
     out = StringIO()
     call_command("seed_demo", *SEED_ARGS, stdout=out)
     assert "nothing to do" in out.getvalue()
     assert Movement.objects.count() == movements
+    assert Order.objects.count() == orders
 
     out = StringIO()
     call_command("verify_ledger", stdout=out)

@@ -1,15 +1,21 @@
+"""``seed_demo`` lives in the orders app because the demo spans both apps: inventory writes the
+stock history, the orders app its customers' orders, and only orders may import inventory."""
+
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.demo import DEMO_PASSWORD, DEMO_USERS, WAREHOUSES, DemoOptions, seed_demo
+from inventory.demo import DEMO_PASSWORD, DEMO_USERS, WAREHOUSES, DemoOptions
+from orders.demo import seed_demo
+from orders.models import Stage
 
 
 class Command(BaseCommand):
     help = (
         "Create demo data: warehouses, a catalog with size/colour variants and goods sold by "
-        "weight, six months of history written through the stock services, and the demo "
-        "logins. Idempotent: run it again with the same arguments and nothing changes."
+        "weight, six months of history written through the stock services with the shop's "
+        "orders moved through the order pipeline, and the demo logins. Idempotent: run it "
+        "again with the same arguments and nothing changes."
     )
 
     def add_arguments(self, parser):
@@ -43,6 +49,12 @@ class Command(BaseCommand):
                 f"{result['stock_lines']} stock lines, {result['movements']} movements "
                 f"({time.monotonic() - started:.1f} s)."
             )
+            stages = ", ".join(
+                f"{result['orders_by_stage'][stage]} {Stage(stage).label.lower()}"
+                for stage in Stage.values
+                if stage in result["orders_by_stage"]
+            )
+            self.stdout.write(f"Orders: {result['orders']} ({stages}).")
         else:
             self.stdout.write("Demo data already present: nothing to do.")
         logins = ", ".join(name for name, *_ in DEMO_USERS)
