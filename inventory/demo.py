@@ -184,7 +184,10 @@ class HistoryWriter:
         for v in rng.sample(variants, max(1, len(variants) // 12)):
             self.popularity[v.pk] = 0
         self.end = timezone.now().replace(microsecond=0) - timedelta(hours=1)
-        self.start = self.end - timedelta(days=HISTORY_DAYS)
+        # Day 0 starts at midnight (local time), so that "at 9" means 9 o'clock.
+        self.start = timezone.localtime(self.end - timedelta(days=HISTORY_DAYS)).replace(
+            hour=0, minute=0, second=0
+        )
         # The movement target, less what the stock side writes, is left to the customers.
         fixed_calls = HISTORY_DAYS // 7 * (len(warehouses) + 3) + 6 * len(warehouses)
         self.orders_per_day = max(1, (options.movements - fixed_calls) // (HISTORY_DAYS * 2))
@@ -213,7 +216,8 @@ class HistoryWriter:
     def run(self, customers: Customers) -> None:
         staff = self.users["staff"]
         self.schedule(self.at(0, 8), self.initial_reception)
-        for day in range(1, HISTORY_DAYS):
+        # Up to today: what is planned after `end` (the demo's "now") has not happened yet.
+        for day in range(1, HISTORY_DAYS + 1):
             if day % 7 == 1:
                 self.schedule(self.at(day, 7), self.restock, day)
             if day % 7 == 3:

@@ -9,7 +9,9 @@ inventory never imports orders.
 
 import random
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from inventory.demo import HISTORY_DAYS, DemoOptions, HistoryWriter
 from inventory.demo import seed_demo as seed_stock_demo
@@ -32,8 +34,23 @@ REFERENCE_FORMAT = "SO-{number}"
 FIRST_NUMBER = 10001
 
 
+#: The warehouse and the merchant's office work from 8:00 to 18:00 (local time); the shop's
+#: customers order and pay at any hour.
+OPENING_HOUR, CLOSING_HOUR = 8, 18
+
+
 def _minutes(rng: random.Random, low: int, high: int) -> timedelta:
     return timedelta(minutes=rng.randint(low, high))
+
+
+def _working_hours(moment: datetime) -> datetime:
+    """``moment``, or the next opening hour if the warehouse is closed then."""
+    local = timezone.localtime(moment)
+    if local.hour >= CLOSING_HOUR:
+        local += timedelta(days=1)
+    if not OPENING_HOUR <= local.hour < CLOSING_HOUR:
+        local = local.replace(hour=OPENING_HOUR)
+    return local
 
 
 class ShopCustomers:
@@ -53,8 +70,8 @@ class ShopCustomers:
     def plan_day(self, history: HistoryWriter, day: int) -> None:
         per_day = history.orders_per_day
         for n in range(per_day):
-            history.schedule(history.at(day, 9 + (n * 9) // per_day), self.place, history)
-        if day == HISTORY_DAYS - 1:
+            history.schedule(history.at(day, 7 + (n * 16) // per_day), self.place, history)
+        if day == HISTORY_DAYS:
             for awaiting_payment in LATE_ORDERS:
                 moment = history.end - _minutes(history.rng, 5, 55)
                 history.schedule(moment, self.place, history, awaiting_payment)
@@ -111,22 +128,22 @@ class ShopCustomers:
     def confirmed(self, history: HistoryWriter, order: Order) -> None:
         rng = history.rng
         if rng.random() < CANCEL_RATE:
-            moment = order.stage_changed_at + _minutes(rng, 60, 360)
+            moment = _working_hours(order.stage_changed_at + _minutes(rng, 60, 360))
             history.schedule(moment, self._move, order, Stage.CANCELLED, history.users["merchant"])
         else:
-            moment = order.stage_changed_at + _minutes(rng, 3 * 60, 28 * 60)
+            moment = _working_hours(order.stage_changed_at + _minutes(rng, 2 * 60, 26 * 60))
             history.schedule(moment, self.ship, history, order)
 
     def ship(self, history: HistoryWriter, order: Order) -> None:
         rng = history.rng
         order = self._move(order, Stage.SHIPPED, history.users["staff"])
         if rng.random() < RETURN_RATE:
-            moment = order.stage_changed_at + _minutes(rng, 3 * 24 * 60, 12 * 24 * 60)
+            moment = _working_hours(order.stage_changed_at + _minutes(rng, 3 * 1440, 12 * 1440))
             history.schedule(moment, self.send_back, history, order)
 
     def send_back(self, history: HistoryWriter, order: Order) -> None:
         order = self._move(order, Stage.RETURNED, history.users["merchant"])
-        moment = order.stage_changed_at + _minutes(history.rng, 24 * 60, 3 * 24 * 60)
+        moment = _working_hours(order.stage_changed_at + _minutes(history.rng, 1440, 3 * 1440))
         # The staff check the parcel, then enter the goods back into stock.
         history.schedule(moment, self._move, order, Stage.RETURN_RESTOCKED, history.users["staff"])
 
