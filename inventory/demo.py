@@ -188,9 +188,10 @@ class HistoryWriter:
         self.start = timezone.localtime(self.end - timedelta(days=HISTORY_DAYS)).replace(
             hour=0, minute=0, second=0
         )
-        # The movement target, less what the stock side writes, is left to the customers.
+        # The movement target, less what the stock side writes on its own, is left to the
+        # customers' orders (and to the restocks their sales call for).
         fixed_calls = HISTORY_DAYS // 7 * (len(warehouses) + 3) + 6 * len(warehouses)
-        self.orders_per_day = max(1, (options.movements - fixed_calls) // (HISTORY_DAYS * 2))
+        self.sales_movements_per_day = max(0, options.movements - fixed_calls) / HISTORY_DAYS
         self._events: list[tuple] = []
         self._sequence = count()
 
