@@ -1,6 +1,6 @@
-"""The demo shop's customers: orders placed, confirmed, shipped, delivered, cancelled and
-returned through the order pipeline, so the demo's Orders page, order pages and every Sale in
-its journal belong to a real order.
+"""The demo shop's customers: orders placed, confirmed, shipped, cancelled, returned and
+restocked through the order pipeline, so that the demo's Orders page and order pages are full,
+and every reservation and Sale in its ledger belongs to a real order.
 
 ``inventory.demo`` writes the stock side of the history and calls ``ShopCustomers.plan_day``
 for each day; the orders app composes the two (``seed_demo``) because it sees both apps, and
@@ -35,8 +35,6 @@ LATE_ORDERS = (False, True, False, True)
 MOVEMENTS_PER_ORDER = 2.4
 REFERENCE_FORMAT = "SO-{number}"
 FIRST_NUMBER = 10001
-
-
 #: The warehouse and the merchant's office work from 8:00 to 18:00 (local time); the shop's
 #: customers order and pay at any hour.
 OPENING_HOUR, CLOSING_HOUR = 8, 18
