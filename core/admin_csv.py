@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import tablib
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export import resources, widgets
@@ -255,6 +255,8 @@ class SafeImportExportMixin(ImportMixin, SafeExportMixin):
         ) and request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
     def process_import(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied  # before anything else, as the library does
         if not self._confirms_a_preview(request):
             messages.error(request, MSG_NOT_FROM_PREVIEW)
             return self._back_to_import()
