@@ -262,8 +262,9 @@ CATALOG = (
 )
 
 
-def preview_catalog_import(client):
-    preview = client.post(
+def upload_catalog(client):
+    """The admin's import form sent with CATALOG: the preview, or the form with its errors."""
+    return client.post(
         "/admin/catalog/variant/import/",
         {
             "resource": "0",
@@ -271,6 +272,10 @@ def preview_catalog_import(client):
             "import_file": SimpleUploadedFile("catalog.csv", CATALOG, "text/csv"),
         },
     )
+
+
+def preview_catalog_import(client):
+    preview = upload_catalog(client)
     assert preview.status_code == 200
     return preview.context["confirm_form"].initial
 
@@ -321,14 +326,7 @@ def test_an_import_over_the_size_limit_is_refused_next_to_the_file_field(
 ):
     monkeypatch.setattr("core.admin_csv.MAX_IMPORT_BYTES", len(CATALOG) - 1)
 
-    refused = client.post(
-        "/admin/catalog/variant/import/",
-        {
-            "resource": "0",
-            "format": "0",
-            "import_file": SimpleUploadedFile("catalog.csv", CATALOG, "text/csv"),
-        },
-    )
+    refused = upload_catalog(client)
 
     assert refused.status_code == 200
     assert refused.context["form"].errors["import_file"] == [MSG_IMPORT_TOO_BIG % {"limit": 0}]
