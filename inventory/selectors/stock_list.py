@@ -23,6 +23,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 
 from core.csv_export import DATETIME, NUMBER, Column
+from core.expressions import RowComparison
 from core.streaming import stream_rows
 from warehouses.models import Warehouse
 
@@ -180,18 +181,19 @@ def _load(value, kind: str):
 
 
 def _beyond(names: list[str], values: tuple, descending: bool) -> Q:
-    """Lines strictly beyond ``values`` in the order of ``names`` (lexicographic).
+    """Lines strictly beyond ``values`` in the order of ``names``: one row comparison,
+    ``(sort_0, ..., id) > (v0, ..., id0)``, which seeks in an index on the same columns
+    whatever the number of lines sharing ``v0`` (a count applied at once gives 100,000 lines
+    the same last movement).
 
-    The first key also gets a plain bound (``sort_0 >= v``) that the database can use to
-    start its index scan where the page starts, rather than filter from the first line.
+    The first key also gets a plain bound (``sort_0 >= v0``): when the keys span several
+    tables (SKU, then warehouse code) no index holds the whole row, and the bound still lets
+    the database start its scan of the first key's index where the page starts.
     """
-    strictly = "lt" if descending else "gt"
     loosely = "lte" if descending else "gte"
-    condition = Q()
-    for index, name in enumerate(names):
-        step = Q(**dict(zip(names[:index], values, strict=False)))
-        condition |= step & Q(**{f"{name}__{strictly}": values[index]})
-    return Q(**{f"{names[0]}__{loosely}": values[0]}) & condition
+    return Q(**{f"{names[0]}__{loosely}": values[0]}) & Q(
+        RowComparison(names, "<" if descending else ">", values)
+    )
 
 
 @dataclass(frozen=True)

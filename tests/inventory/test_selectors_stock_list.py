@@ -3,6 +3,8 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inventory.models import StockLine, StockStatus
 from inventory.selectors.stock_list import (
@@ -124,6 +126,22 @@ def test_a_bookmarked_page_starts_after_the_same_line_when_lines_are_added_befor
     again = stock_list_page(lines, ordering=ordering, token=first.next_token, page_size=5)
 
     assert [line.pk for line in again.lines] == [line.pk for line in second.lines]
+
+
+@pytest.mark.parametrize(("key", "sign"), [("last_movement", ">"), ("-reserved", "<")])
+def test_a_page_starts_after_its_line_by_one_row_comparison(stock, key, sign):
+    # (sort value, id) > (v, id0) seeks in the (sort value, id) index; the spelled-out OR
+    # read every line tied on v first (100,000 lines counted at once share a last movement).
+    lines = stock_list_lines(StockLine.objects.all())
+    ordering = Ordering.parse(key)
+    first = stock_list_page(lines, ordering=ordering, token=None, page_size=5)
+
+    with CaptureQueriesContext(connection) as queries:
+        stock_list_page(lines, ordering=ordering, token=first.next_token, page_size=5)
+
+    (sql,) = [query["sql"] for query in queries]
+    assert f'"inventory_stockline"."id") {sign} (' in sql
+    assert " OR " not in sql
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,61 @@
+"""Query expressions Django does not ship as public API."""
+
+from django.db.models import BooleanField, Expression, F, Value
+
+
+class RowComparison(Expression):
+    """``(a, b, c) > (x, y, z)``: the row comparison of SQL, lexicographic.
+
+    Written as one comparison of rows rather than ``a > x OR (a = x AND ...)``, PostgreSQL
+    seeks straight to the row in an index on (a, b, c); the spelled-out form only bounds the
+    first column, and a page among 100,000 lines sharing one value of ``a`` read all of them
+    first. The left side takes expressions or field names, the right side plain values
+    (typed as the left side's expressions) or expressions.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+    OPERATORS = frozenset({"<", "<=", ">", ">="})
+
+    def __init__(self, left, operator: str, right):
+        if operator not in self.OPERATORS:
+            raise ValueError(f"not a row comparison operator: {operator!r}")
+        left, right = list(left), list(right)
+        if not left or len(left) != len(right):
+            raise ValueError("a row comparison needs rows of the same, non-zero length")
+        super().__init__()
+        self.left = [F(item) if isinstance(item, str) else item for item in left]
+        self.operator = operator
+        self.right = [
+            item if hasattr(item, "resolve_expression") else Value(item) for item in right
+        ]
+
+    def get_source_expressions(self):
+        return [*self.left, *self.right]
+
+    def set_source_expressions(self, expressions):
+        count = len(self.left)
+        self.left, self.right = list(expressions[:count]), list(expressions[count:])
+
+    def resolve_expression(self, *args, **kwargs):
+        resolved = super().resolve_expression(*args, **kwargs)
+        # Each value takes its column's type, so it is sent as a lookup on that column would.
+        resolved.right = [
+            Value(value.value, output_field=column.output_field)
+            if isinstance(value, Value)
+            else value
+            for column, value in zip(resolved.left, resolved.right, strict=True)
+        ]
+        return resolved
+
+    def as_sql(self, compiler, connection):
+        params = []
+        rows = []
+        for row in (self.left, self.right):
+            parts = []
+            for expression in row:
+                sql, expression_params = compiler.compile(expression)
+                parts.append(sql)
+                params.extend(expression_params)
+            rows.append(f"({', '.join(parts)})")
+        return f"{rows[0]} {self.operator} {rows[1]}", params

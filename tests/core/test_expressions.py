@@ -1,0 +1,77 @@
+"""RowComparison: SQL's lexicographic comparison of rows, on PostgreSQL and SQLite alike."""
+
+import operator
+from decimal import Decimal
+
+import pytest
+from django.db.models import F
+from django.db.models.functions import Lower
+
+from core.expressions import RowComparison
+from inventory.models import StockLine
+from tests.factories import VariantFactory, WarehouseFactory
+from tests.helpers import receive
+
+pytestmark = pytest.mark.django_db
+
+PYTHON = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+@pytest.fixture
+def lines():
+    """12 lines: 4 variants in 3 warehouses, quantities with many ties."""
+    warehouses = [WarehouseFactory(code=code) for code in ("BDX", "LYO", "PAR")]
+    variants = [VariantFactory(sku=f"SK-{index}") for index in range(4)]
+    for index, (variant, warehouse) in enumerate(
+        (variant, warehouse) for variant in variants for warehouse in warehouses
+    ):
+        receive(variant, warehouse, 1 + index % 2)
+    return list(StockLine.objects.select_related("variant", "warehouse"))
+
+
+def _row(line):
+    return (line.available, line.warehouse.code, line.pk)
+
+
+@pytest.mark.parametrize("sign", list(PYTHON))
+def test_rows_compare_column_by_column_like_python_tuples(lines, sign):
+    for pivot in lines:
+        found = StockLine.objects.filter(
+            RowComparison(["available", "warehouse__code", "id"], sign, _row(pivot))
+        )
+        expected = {line.pk for line in lines if PYTHON[sign](_row(line), _row(pivot))}
+        assert set(found.values_list("pk", flat=True)) == expected, (sign, _row(pivot))
+
+
+def test_annotations_and_expressions_compare_with_values_of_their_own_type(lines):
+    pivot = sorted(lines, key=lambda line: (line.variant.sku.lower(), line.pk))[5]
+    found = (
+        StockLine.objects.annotate(sort_0=Lower("variant__sku"))
+        .filter(RowComparison([F("sort_0"), "id"], ">=", (pivot.variant.sku.lower(), pivot.pk)))
+        .order_by("sort_0", "id")
+    )
+    expected = sorted(
+        (
+            line
+            for line in lines
+            if (line.variant.sku.lower(), line.pk) >= (pivot.variant.sku.lower(), pivot.pk)
+        ),
+        key=lambda line: (line.variant.sku.lower(), line.pk),
+    )
+    assert [line.pk for line in found] == [line.pk for line in expected]
+
+
+def test_a_decimal_value_compares_as_a_number_not_as_text(lines):
+    # As text, "10" < "2": the value must be sent as the column's type.
+    assert (
+        StockLine.objects.filter(RowComparison(["available"], "<", [Decimal("10")])).count() == 12
+    )
+
+
+@pytest.mark.parametrize(
+    ("left", "sign", "right"),
+    [(["id"], "=", [1]), (["id", "available"], ">", [1]), ([], ">", [])],
+)
+def test_a_malformed_comparison_is_refused(left, sign, right):
+    with pytest.raises(ValueError):
+        RowComparison(left, sign, right)
