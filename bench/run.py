@@ -33,6 +33,16 @@ GROUPS: dict[str, Callable[[Bench], None]] = {
 }
 
 
+SERVER_SETTINGS = (
+    "random_page_cost",
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "fsync",
+    "synchronous_commit",
+)
+
+
 def environment() -> dict:
     base = Path(__file__).resolve().parent.parent
     try:
@@ -48,10 +58,17 @@ def environment() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         (postgres,) = cursor.fetchone()
+        # What the plans depend on: a run against another server is read with these.
+        cursor.execute(
+            "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name = ANY(%s)",
+            [list(SERVER_SETTINGS)],
+        )
+        server_settings = dict(cursor.fetchall())
     return {
         "python": platform.python_version(),
         "django": django.get_version(),
         "postgresql": postgres,
+        "postgresql_settings": server_settings,
         "cpus": os.cpu_count(),
         "load_average_at_start": os.getloadavg(),
         "commit": commit,

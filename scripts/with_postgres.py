@@ -12,7 +12,8 @@ stops the cluster and deletes the folder, also after Ctrl-C or SIGTERM. Exits wi
 PostgreSQL refuses to run as root: as root, the cluster's folders belong to the `postgres` user and
 initdb / pg_ctl run through `runuser -u postgres --`; clients stay root and connect as `postgres`.
 The cluster trades durability for speed (fsync=off, ...); --keep-defaults keeps PostgreSQL's
-defaults (benchmarks). PG_BINDIR overrides the binaries' folder (/usr/lib/postgresql/15/bin).
+durability defaults (benchmarks). Either way the planner costs a random read as on an SSD
+(random_page_cost=1.1), as the README asks of a production server. PG_BINDIR overrides the binaries' folder (/usr/lib/postgresql/15/bin).
 """
 
 import contextlib
@@ -31,6 +32,9 @@ from pathlib import Path
 PG_BINDIR = Path(os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
 FAST_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+#: The README's production setting: the default (4) assumes spinning disks, and steered a
+#: search's deep page to a hash join over 16,000 variants (11 ms instead of 3 ms).
+PRODUCTION_OPTIONS = "-c random_page_cost=1.1"
 START_ATTEMPTS = 3  # a free port can be taken by someone else before the server binds it
 USAGE = "usage: with_postgres.py [--keep-defaults] -- COMMAND [ARG...]"
 
@@ -99,6 +103,7 @@ class Cluster:
             options = (
                 f"-p {self.port} -c listen_addresses=127.0.0.1"
                 f" -k {shlex.quote(str(self.sockets))} -c max_connections=300"
+                f" {PRODUCTION_OPTIONS}"
             )
             if not self.keep_defaults:
                 options += f" {FAST_OPTIONS}"

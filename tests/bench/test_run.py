@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from bench.db import connection_url
-from bench.run import run
+from bench.run import SERVER_SETTINGS, run
 from bench.scales import SCALES
 
 pytestmark = [
@@ -66,6 +66,7 @@ def test_tiny_run_measures_every_figure_and_leaves_a_verified_ledger(tmp_path, c
     _assert_seeded_and_verified(results)
     _assert_figures_have_their_parts(results, figures)
     _assert_json_written(results)
+    _assert_server_settings_recorded(results)
     _assert_list_pages_show_the_raw_sql_lines(figures)
     _assert_export_streams_every_line(figures)
     _assert_no_lost_update(figures)
@@ -102,6 +103,13 @@ def _assert_json_written(results):
     ]
     assert written["table"].splitlines()[0].startswith("| figure ")
     assert len(written["table"].splitlines()) == len(written["figures"]) + 2
+
+
+def _assert_server_settings_recorded(results):
+    # The plans, hence the figures, depend on them: a run on another server is read with them.
+    recorded = results["environment"]["postgresql_settings"]
+    assert set(recorded) == set(SERVER_SETTINGS)
+    assert float(recorded["random_page_cost"]) > 0
 
 
 def _assert_list_pages_show_the_raw_sql_lines(figures):
