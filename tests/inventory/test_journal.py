@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
 
 from core.csv_export import ROWS_PER_CHUNK
 from inventory.journal_filters import MSG_PERIOD_REVERSED, MSG_UNKNOWN_WAREHOUSE
@@ -121,6 +123,19 @@ def test_keyset_pages_walk_every_movement_once_in_both_directions(variant, wareh
         page = journal_page(Movement.objects.all(), before=page.newer, size=5)
         back = page.movements + back
     assert back + pages[-1].movements == everything
+
+
+@pytest.mark.parametrize(("direction", "sign"), [("after", "<"), ("before", ">")])
+def test_a_page_starts_at_its_cursor_by_one_row_comparison(history, direction, sign):
+    # (created_at, id) < (t, id0) seeks in the (created_at, id) index: a count writes all its
+    # movements at one moment, and a page among 100,000 of them sorted them all (380 ms).
+    cursor = Cursor.of(Movement.objects.order_by("created_at", "id")[1])
+
+    with CaptureQueriesContext(connection) as queries:
+        journal_page(Movement.objects.all(), **{direction: cursor}, size=5)
+
+    (sql,) = [query["sql"] for query in queries]
+    assert f'("inventory_movement"."created_at", "inventory_movement"."id") {sign} (' in sql
 
 
 def test_a_malformed_cursor_shows_the_first_page(client, accountant, history):
