@@ -13,7 +13,8 @@ PostgreSQL refuses to run as root: as root, the cluster's folders belong to the 
 initdb / pg_ctl run through `runuser -u postgres --`; clients stay root and connect as `postgres`.
 The cluster trades durability for speed (fsync=off, ...); --keep-defaults keeps PostgreSQL's
 durability defaults (benchmarks). Either way the planner costs a random read as on an SSD
-(random_page_cost=1.1), as the README asks of a production server. PG_BINDIR overrides the binaries' folder (/usr/lib/postgresql/15/bin).
+(random_page_cost=1.1), as the README asks of a production server. PG_BINDIR overrides the
+binaries' folder (/usr/lib/postgresql/15/bin).
 """
 
 import contextlib
