@@ -60,7 +60,7 @@ def environment() -> dict:
         (postgres,) = cursor.fetchone()
         # What the plans depend on: a run against another server is read with these.
         cursor.execute(
-            "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name = ANY(%s)",
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
             [list(SERVER_SETTINGS)],
         )
         server_settings = dict(cursor.fetchall())
