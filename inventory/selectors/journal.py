@@ -17,6 +17,7 @@ from core.expressions import RowComparison
 from core.streaming import stream_rows
 
 from ..models import Movement, MovementReason, MovementType
+from .stock_list import MAX_ID
 
 PAGE_SIZE = 50
 FETCH_SIZE = 2000
@@ -54,7 +55,7 @@ class Cursor:
     def parse(cls, text: str | None) -> "Cursor | None":
         """The cursor in ``text``, or None when it is missing or malformed."""
         micros, _, pk = (text or "").partition("-")
-        if not (micros.isdigit() and pk.isdigit()):
+        if not (micros.isdigit() and pk.isdigit()) or int(pk) > MAX_ID:
             return None
         try:
             return cls(EPOCH + int(micros) * MICROSECOND, int(pk))

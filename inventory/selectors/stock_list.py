@@ -36,6 +36,8 @@ EXPORT_FETCH_SIZE = 2000
 DEFAULT_ORDERING = "sku"
 
 TEXT, DECIMAL, MOMENT = "text", "decimal", "moment"
+#: Ids are 64-bit: a larger one in an edited token is refused before it reaches the database.
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ def _dump(value):
 
 def _load(value, kind: str):
     if kind == "id":
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
             raise InvalidPageToken(value)
         return value
     if not isinstance(value, str):

@@ -147,6 +147,18 @@ def test_a_malformed_cursor_shows_the_first_page(client, accountant, history):
     assert Cursor.parse("") is None
 
 
+@pytest.mark.parametrize("cursor", ["1-99999999999999999999999", "1-9223372036854775808"])
+def test_a_cursor_with_an_id_beyond_64_bits_shows_the_first_page(
+    client, accountant, history, cursor
+):
+    # SQLite cannot even bind such a number: it was a 500 there.
+    response = client.get(f"/movements/?after={cursor}")
+
+    assert response.status_code == 200
+    assert len(response.context["page"].movements) == 4
+    assert Cursor.parse(cursor) is None
+
+
 def test_cursor_round_trips_through_its_text(history):
     movement = history.first()
     cursor = Cursor.of(movement)

@@ -151,6 +151,8 @@ def test_a_page_starts_after_its_line_by_one_row_comparison(stock, key, sign):
         Position(True, ("a",)).encode(),  # too few values for this ordering
         Position(True, ("sk-1", "LYO", "seven")).encode(),  # the id is not a number
         "eyJ4Ijox",  # truncated
+        Position(True, ("sk-1", "LYO", 2**63)).encode(),  # no 64-bit id is that large
+        Position(True, ("sk-1", "LYO", 0)).encode(),  # ids start at 1
     ],
 )
 def test_a_token_that_does_not_fit_the_ordering_is_refused(stock, token):
