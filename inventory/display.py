@@ -9,9 +9,10 @@ project's one language.
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import get_language, ngettext
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -29,7 +30,12 @@ def quantity_text(value: Decimal | None) -> str:
 
 def exact_time(moment: datetime) -> str:
     """``date_format(localtime(moment), "j M Y, H:i T")``: "21 Nov 2026, 08:29 UTC"."""
-    local = timezone.localtime(moment)
+    return exact_local_time(timezone.localtime(moment))
+
+
+def exact_local_time(local: datetime) -> str:
+    """``exact_time`` of a moment already in the current time zone (a page of moments looks
+    the zone up once)."""
     return (
         f"{local.day} {MONTHS[local.month - 1]} {local.year}, "
         f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
@@ -58,7 +64,13 @@ def time_since(moment: datetime, now: datetime) -> str:
 
 
 def _unit(name: str, count: int) -> str:
-    # The same catalogue entries as Django's timesince; the space does not wrap.
+    return _unit_text(get_language(), name, count)
+
+
+@lru_cache(maxsize=1024)
+def _unit_text(language: str | None, name: str, count: int) -> str:
+    # The same catalogue entries as Django's timesince; the space does not wrap. Cached by
+    # language: a page of 50 moments asked the catalogue for the same few texts each time.
     if name == "year":
         text = ngettext("%(num)d year", "%(num)d years", count)
     elif name == "month":

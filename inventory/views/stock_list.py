@@ -23,7 +23,6 @@ from ..selectors.stock_list import (
     InvalidPageToken,
     Ordering,
     list_counts,
-    stock_list_lines,
     stock_list_page,
 )
 
@@ -133,7 +132,7 @@ class StockLineListView(PermissionRequiredMixin, TemplateView):
 
     def _page(self, lines, ordering, token, searching):
         return stock_list_page(
-            stock_list_lines(lines),
+            lines,
             ordering=ordering,
             token=token,
             branch_by_warehouse=not searching,

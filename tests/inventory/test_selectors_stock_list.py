@@ -16,7 +16,6 @@ from inventory.selectors.stock_list import (
     capped_count,
     export_rows,
     status_counts,
-    stock_list_lines,
     stock_list_page,
 )
 from inventory.services import StockQuantity, stock_adjust, stock_receive
@@ -70,7 +69,7 @@ def expected_order(key: str, descending: bool) -> list[int]:
 
 def walk(ordering: Ordering, page_size: int) -> list[list[int]]:
     pages, token = [], None
-    lines = stock_list_lines(StockLine.objects.all())
+    lines = StockLine.objects.all()
     while True:
         page = stock_list_page(lines, ordering=ordering, token=token, page_size=page_size)
         pages.append([line.pk for line in page.lines])
@@ -93,7 +92,7 @@ def test_keyset_pages_list_every_line_once_in_the_chosen_order(stock, key, desce
 @pytest.mark.parametrize("key", ["sku", "available", "last_movement", "warehouse"])
 def test_previous_page_shows_the_page_before(stock, key):
     ordering = Ordering(key, False)
-    lines = stock_list_lines(StockLine.objects.all())
+    lines = StockLine.objects.all()
     first = stock_list_page(lines, ordering=ordering, token=None, page_size=5)
     second = stock_list_page(lines, ordering=ordering, token=first.next_token, page_size=5)
     third = stock_list_page(lines, ordering=ordering, token=second.next_token, page_size=5)
@@ -108,7 +107,7 @@ def test_previous_page_shows_the_page_before(stock, key):
 
 
 def test_first_page_has_no_previous_and_last_page_no_next(stock):
-    lines = stock_list_lines(StockLine.objects.all())
+    lines = StockLine.objects.all()
     whole = stock_list_page(lines, ordering=Ordering.parse(None), token=None, page_size=50)
 
     assert len(whole.lines) == 27
@@ -117,7 +116,7 @@ def test_first_page_has_no_previous_and_last_page_no_next(stock):
 
 def test_a_bookmarked_page_starts_after_the_same_line_when_lines_are_added_before_it(stock):
     warehouses, _ = stock
-    lines = stock_list_lines(StockLine.objects.all())
+    lines = StockLine.objects.all()
     ordering = Ordering.parse("sku")
     first = stock_list_page(lines, ordering=ordering, token=None, page_size=5)
     second = stock_list_page(lines, ordering=ordering, token=first.next_token, page_size=5)
@@ -132,7 +131,7 @@ def test_a_bookmarked_page_starts_after_the_same_line_when_lines_are_added_befor
 def test_a_page_starts_after_its_line_by_one_row_comparison(stock, key, sign):
     # (sort value, id) > (v, id0) seeks in the (sort value, id) index; the spelled-out OR
     # read every line tied on v first (100,000 lines counted at once share a last movement).
-    lines = stock_list_lines(StockLine.objects.all())
+    lines = StockLine.objects.all()
     ordering = Ordering.parse(key)
     first = stock_list_page(lines, ordering=ordering, token=None, page_size=5)
 
@@ -161,7 +160,7 @@ def test_a_token_that_does_not_fit_the_ordering_is_refused(stock, token):
 
 
 def test_a_token_of_another_ordering_is_refused(stock):
-    lines = stock_list_lines(StockLine.objects.all())
+    lines = StockLine.objects.all()
     by_sku = stock_list_page(lines, ordering=Ordering.parse("sku"), token=None, page_size=3)
 
     with pytest.raises(InvalidPageToken):
@@ -264,7 +263,7 @@ def test_every_way_of_searching_pages_through_the_same_lines_in_the_same_order(s
         hoodie = VariantFactory(product=ProductFactory(name=f"Alpine hoodie {number}"))
         stock_receive(warehouse=warehouses[number % 2], lines=[StockQuantity(hoodie, number + 1)])
         stock_receive(warehouse=warehouses[1], lines=[StockQuantity(VariantFactory(), 1)])
-    lines = stock_list_lines(StockLine.objects.all())
+    lines = StockLine.objects.all()
     expected = list(
         Ordering.parse(ordering).apply(lines.filter(variant__product__name__contains="hoodie"))
     )
@@ -296,7 +295,7 @@ def test_lines_that_never_moved_are_stagnant_and_sort_first_by_last_movement(sto
 
     stagnant = StockLine.objects.not_moved_since(T0 + timedelta(hours=1, minutes=30))
     page = stock_list_page(
-        stock_list_lines(StockLine.objects.all()),
+        StockLine.objects.all(),
         ordering=Ordering.parse("last_movement"),
         token=None,
         page_size=1,

@@ -158,7 +158,7 @@ def test_morning_routine_lists_stockouts_then_low_stock_most_urgent_first(client
     response = client.get(LIST + routine)
 
     assert routine == "?warehouse=PAR&status=low,out&ordering=available"
-    assert [line.variant for line in response.context["page"].lines] == [b, a, c]
+    assert [line.sku for line in response.context["page"].lines] == [b.sku, a.sku, c.sku]
     assert badges(response) == ["out", "low", "low"]
 
 
@@ -174,10 +174,10 @@ def test_stagnating_routine_sorts_by_oldest_movement_first(client, merchant):
     response = client.get(LIST + routine)
 
     assert routine == "?ordering=last_movement"
-    assert [line.variant for line in response.context["page"].lines] == [
-        variants[1],
-        variants[0],
-        variants[2],
+    assert [line.sku for line in response.context["page"].lines] == [
+        variants[1].sku,
+        variants[0].sku,
+        variants[2].sku,
     ]
 
 
@@ -202,7 +202,7 @@ def test_next_page_link_continues_where_the_page_ended(client, merchant):
     second = client.get(LIST + first.context["next_url"])
 
     assert len(first.context["page"].lines) == PAGE_SIZE
-    assert [line.variant.product.name for line in second.context["page"].lines] == [
+    assert [line.product_name for line in second.context["page"].lines] == [
         "Product 050",
         "Product 051",
         "Product 052",
@@ -269,7 +269,7 @@ def test_staff_assigned_to_a_warehouse_see_only_its_lines_and_counts(client):
 
     response = client.get(LIST)
 
-    assert {line.warehouse.code for line in response.context["page"].lines} == {"LYO"}
+    assert {line.warehouse_code for line in response.context["page"].lines} == {"LYO"}
     assert response.context["counts"].low == 3
     assert response.context["matching"] == 3
     assert not response.context["can_export"]
