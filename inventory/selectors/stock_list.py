@@ -5,7 +5,7 @@ chosen order", so page 20,000 of a million lines costs what page 1 costs, and a 
 page still starts where it did when lines are added or removed before it. The position
 travels in the ``page`` parameter as an opaque token holding the sort values of the first or
 last line shown. Each ordering ends with the line's id, so no two lines tie. How many lines
-match is counted up to ``COUNT_CAP`` only ("more than 10,000"): an exact COUNT of a million
+match is counted up to ``COUNT_CAP`` only ("More than 1,000"): an exact COUNT of a million
 joined rows on every request would cost more than the page itself.
 """
 
@@ -31,7 +31,11 @@ from ..models import StockStatus
 from ..models.stock_line import last_movement_or_never
 
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
+#: The counts above the list stop here. Counting costs the database a read of every entry
+#: counted: at 10,000 the three counts took 2.8 ms of its time on every page, more than the
+#: page's rows; at 1,000, 0.4 ms. Past a thousand lines to look at, "1,000+" is what a
+#: merchant acts on: narrow by warehouse or status.
+COUNT_CAP = 1_000
 EXPORT_FETCH_SIZE = 2000
 DEFAULT_ORDERING = "sku"
 
@@ -424,7 +428,7 @@ def status_counts(lines: QuerySet, cap: int = COUNT_CAP) -> StatusCounts:
 
     Each reads at most ``cap`` + 1 entries of a status index, so the counts cost the same
     under any filter (a stagnant or total-stockout filter matching 100,000 lines included);
-    past the cap the page says "more than 10,000", which is what a merchant acts on.
+    past the cap the page says "1,000+" (see ``COUNT_CAP``).
     """
     (low, low_more), (out, out_more) = capped_counts(*_status_querysets(lines), cap=cap)
     return StatusCounts(low=low, out=out, low_more=low_more, out_more=out_more)

@@ -94,7 +94,7 @@ class StockLineListView(PermissionRequiredMixin, TemplateView):
         if show_cover:
             for line in page.lines:
                 line.days_of_cover = sales.days_of_cover(line.available, line.sold_recently)
-        (matching, more), counts = list_counts(*filterset.counting_querysets())
+        (matching, more), counts = list_counts(*filterset.counting_querysets(), cap=COUNT_CAP)
         query = request.GET.copy()
         selection = query.copy()
         for key in PRESENTATION_KEYS:

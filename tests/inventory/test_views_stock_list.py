@@ -259,6 +259,36 @@ def test_empty_states_say_what_to_do(client, merchant):
     assert "clear the filters" in nothing_matches
 
 
+def test_counts_past_the_cap_say_more_than(client, merchant, monkeypatch):
+    monkeypatch.setattr("inventory.views.stock_list.COUNT_CAP", 2)
+    warehouse = WarehouseFactory()
+    receive_many(warehouse, 3, quantity=1, threshold=4)
+    [sold_out] = receive_many(warehouse, 1, quantity=1)
+    stock_adjust(variant=sold_out, warehouse=warehouse, quantity=-1, reason="loss")
+
+    response = client.get(LIST)
+    text = " ".join(re.sub(r"<[^>]+>", " ", unescape(response.content.decode())).split())
+
+    assert (response.context["matching"], response.context["more_than_cap"]) == (2, True)
+    assert "More than 2 lines" in text
+    assert "Low stock 2+" in text and "Stockout 1" in text
+
+
+def test_names_and_skus_are_escaped_in_the_rows(client, merchant):
+    warehouse = WarehouseFactory(name='Dock <b>"A"</b>')
+    variant = VariantFactory(
+        product=ProductFactory(name="Mug <script>alert(1)</script> & co"), name="<i>Red</i>"
+    )
+    stock_receive(warehouse=warehouse, lines=[StockQuantity(variant, 1)])
+
+    html = client.get(LIST).content.decode()
+
+    assert "<script>alert(1)" not in html and "<i>Red" not in html
+    assert "Mug &lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+    assert "&lt;i&gt;Red&lt;/i&gt;" in html
+    assert 'title="Dock &lt;b&gt;&quot;A&quot;&lt;/b&gt;"' in html
+
+
 def test_staff_assigned_to_a_warehouse_see_only_its_lines_and_counts(client):
     par, lyo = WarehouseFactory(code="PAR"), WarehouseFactory(code="LYO")
     receive_many(par, 2, quantity=1, threshold=4)
