@@ -5,7 +5,10 @@ do), and under the list's ORDER BY ... LIMIT it then picked a nested loop that t
 million lines. So the ids of the first ``FEW_MATCHING_VARIANTS`` + 1 matches are read first
 (one UNION ALL that stops there: 1-15 ms), and the lines are found by one of three forms:
 
-- few matches: the lines of exactly those variants, by id, which the planner sizes right;
+- few matches: the lines of exactly those variants, which the planner sizes right; for a page
+  sorted by SKU, the variants named by SKU, so that the page walks the SKU index from where
+  it starts and stops when it is full (by id it read every matching line first: 150
+  variants, 4.5 ms -> 0.4 ms a page);
 - many, for a page sorted by SKU: the SKU order is walked and each variant checked against
   the two sets of matches, held in hash tables; many match, so a page fills quickly;
 - many, for any other order and for counting: the same check, made on each line.
@@ -17,6 +20,8 @@ where a broad term costs up to 0.4 s (measured with bench/, see the note of issu
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.db.models.lookups import In
 
 from catalog.models import Variant
 
@@ -32,6 +37,8 @@ class StockSearch:
     by_product: QuerySet
     #: The matching variants' ids when they are few, else None.
     few_ids: tuple[int, ...] | None
+    #: Their SKUs, lowercased (the SKU index's expression), when they are few.
+    few_skus: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, text: str) -> "StockSearch":
@@ -41,12 +48,19 @@ class StockSearch:
         ).order_by()
         by_product = Variant.objects.filter(product__name__icontains=text).order_by()
         first = list(
-            by_variant.values_list("pk", flat=True).union(
-                by_product.values_list("pk", flat=True), all=True
+            by_variant.values_list("pk", Lower("sku")).union(
+                by_product.values_list("pk", Lower("sku")), all=True
             )[: FEW_MATCHING_VARIANTS + 1]
         )
-        few = tuple(sorted(set(first))) if len(first) <= FEW_MATCHING_VARIANTS else None
-        return cls(by_variant=by_variant, by_product=by_product, few_ids=few)
+        if len(first) > FEW_MATCHING_VARIANTS:
+            return cls(by_variant=by_variant, by_product=by_product, few_ids=None)
+        skus = dict(first)
+        return cls(
+            by_variant=by_variant,
+            by_product=by_product,
+            few_ids=tuple(sorted(skus)),
+            few_skus=tuple(sorted(set(skus.values()))),
+        )
 
     def condition(self, *, walk_variants: bool) -> Q:
         """The stock lines matching: a condition for StockLine querysets.
@@ -55,6 +69,8 @@ class StockSearch:
         for its ten lines) rather than each line.
         """
         if self.few_ids is not None:
+            if walk_variants and self.few_skus:
+                return Q(In(Lower("variant__sku"), self.few_skus))
             return Q(variant_id__in=self.few_ids)
         if walk_variants:
             # By SKU (unique), so that the condition sits on the variant table, not the line.
