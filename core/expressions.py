@@ -1,6 +1,7 @@
 """Query expressions Django does not ship as public API."""
 
-from django.db.models import BooleanField, Expression, F, Value
+from django.core.exceptions import EmptyResultSet
+from django.db.models import BooleanField, Expression, F, Lookup, Value
 
 
 class RowComparison(Expression):
@@ -59,3 +60,34 @@ class RowComparison(Expression):
                 params.extend(expression_params)
             rows.append(f"({', '.join(parts)})")
         return f"{rows[0]} {self.operator} {rows[1]}", params
+
+
+class AnyOf(Lookup):
+    """``lhs IN (v1, v2, ...)``, sent to PostgreSQL as ``lhs = ANY(%s)``: the values as one
+    array parameter.
+
+    The database plans both alike (PostgreSQL turns an IN list into ``= ANY``), but Django and
+    psycopg prepare one parameter instead of one per value, and the query stays short enough
+    for psycopg's cache: a search's 70 matching variants, sent in the page and its three
+    counts, cost 1.5 ms of Python a request as IN lists. Other databases get the IN list.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def __init__(self, lhs, values):
+        super().__init__(F(lhs) if isinstance(lhs, str) else lhs, tuple(values))
+
+    def as_sql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        placeholders = ", ".join(["%s"] * len(self.rhs))
+        return f"{lhs_sql} IN ({placeholders})", (*lhs_params, *self.rhs)
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        array_type = self.lhs.output_field.cast_db_type(connection)
+        return f"{lhs_sql} = ANY(%s::{array_type}[])", (*lhs_params, list(self.rhs))

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
-from django.db.models.lookups import In
 
 from catalog.models import Variant
+from core.expressions import AnyOf
 
 #: Up to this many variants matching, their lines are looked up by variant id.
 FEW_MATCHING_VARIANTS = 500
@@ -70,8 +70,8 @@ class StockSearch:
         """
         if self.few_ids is not None:
             if walk_variants and self.few_skus:
-                return Q(In(Lower("variant__sku"), self.few_skus))
-            return Q(variant_id__in=self.few_ids)
+                return Q(AnyOf(Lower("variant__sku"), self.few_skus))
+            return Q(AnyOf("variant_id", self.few_ids))
         if walk_variants:
             # By SKU (unique), so that the condition sits on the variant table, not the line.
             return Q(variant__sku__in=self.by_variant.values("sku")) | Q(

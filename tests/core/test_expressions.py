@@ -7,7 +7,8 @@ import pytest
 from django.db.models import F
 from django.db.models.functions import Lower
 
-from core.expressions import RowComparison
+from catalog.models import Variant
+from core.expressions import AnyOf, RowComparison
 from inventory.models import StockLine
 from tests.factories import VariantFactory, WarehouseFactory
 from tests.helpers import receive
@@ -75,3 +76,26 @@ def test_a_decimal_value_compares_as_a_number_not_as_text(lines):
 def test_a_malformed_comparison_is_refused(left, sign, right):
     with pytest.raises(ValueError):
         RowComparison(left, sign, right)
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_any_of_matches_the_rows_whose_value_is_among_the_values(lines, count):
+    wanted = [line.pk for line in lines[:count]]
+    others = [line.variant_id for line in lines[:count]]
+
+    assert sorted(StockLine.objects.filter(AnyOf("id", wanted)).values_list("pk", flat=True)) == (
+        sorted(wanted)
+    )
+    assert StockLine.objects.filter(AnyOf("variant_id", others)).count() == 3 * len(set(others))
+
+
+def test_any_of_takes_expressions_and_text_values_with_quotes(lines):
+    VariantFactory(sku="it's-1")
+    found = Variant.objects.filter(AnyOf(Lower("sku"), ["sk-1", "it's-1", "none"]))
+
+    assert sorted(found.values_list("sku", flat=True)) == ["SK-1", "it's-1"]
+
+
+def test_any_of_no_values_matches_nothing(lines):
+    assert not StockLine.objects.filter(AnyOf("id", [])).exists()
+    assert StockLine.objects.exclude(AnyOf("id", [])).count() == 12
