@@ -20,7 +20,7 @@ from .journal_filters import PeriodFilter
 from .models import MovementType, StockStatus
 from .selectors.search import StockSearch
 from .selectors.stock_list import DEFAULT_ORDERING, ORDERINGS
-from .widgets import QuickSelect
+from .widgets import QuickInputMixin, QuickNumberInput, QuickSelect, QuickTextInput
 
 MSG_UNKNOWN_WAREHOUSE = "There is no warehouse with code “%(value)s” that you can see."
 MSG_UNKNOWN_STATUS = "“%(value)s” is not a status: use ok, low or out."
@@ -117,7 +117,7 @@ class StatusFilter(django_filters.MultipleChoiceFilter):
         return qs.in_status(*statuses)
 
 
-class OneCheckbox(forms.CheckboxInput):
+class OneCheckbox(QuickInputMixin, forms.CheckboxInput):
     """A checkbox that sends ``1``; ``0`` or nothing means unchecked (``zero=0``: no filter).
 
     Django's checkbox reads any value but "false" as checked; this one passes the raw value
@@ -138,7 +138,7 @@ class StockLineFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
         method="filter_search",
-        widget=forms.TextInput(
+        widget=QuickTextInput(
             attrs={"type": "search", "placeholder": "Product, variant, SKU or barcode"}
         ),
     )
@@ -170,7 +170,7 @@ class StockLineFilter(django_filters.FilterSet):
             "max_decimal_places": MSG_STAGNANT_DAYS,
             "max_digits": MSG_STAGNANT_DAYS,
         },
-        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_STAGNANT_DAYS, "step": 1}),
+        widget=QuickNumberInput(attrs={"min": 1, "max": MAX_STAGNANT_DAYS, "step": 1}),
     )
     ordering = django_filters.ChoiceFilter(
         label="Sort by",

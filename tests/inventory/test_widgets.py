@@ -1,13 +1,21 @@
-"""QuickSelect renders what Django's Select renders."""
+"""The quick widgets render what Django's widgets render."""
 
 import re
 
 import pytest
 from django import forms
+from django.utils.safestring import mark_safe
 
-from inventory.widgets import QuickSelect
+from inventory.filters import OneCheckbox
+from inventory.widgets import QuickNumberInput, QuickSelect, QuickTextInput
 
 CHOICES = [("", "All warehouses"), ("PAR", "PAR – Paris <Nord> & “Est”"), ("LYO", "LYO – Lyon")]
+ATTRS = [
+    None,
+    {"id": "id_x", "required": True, "disabled": False, "data-x": 'a "quoted" <b>'},
+    {"placeholder": mark_safe("<i>safe</i>"), "type": "search"},
+]
+VALUES = [None, "", 'tote <b>&</b> "bag"', 12, mark_safe("<em>kept</em>"), "1", "true"]
 
 
 def markup(html: str) -> str:
@@ -21,4 +29,28 @@ def test_quick_select_renders_the_markup_of_django_select(value, attrs):
 
     assert markup(QuickSelect(choices=CHOICES).render("warehouse", value, attrs)) == markup(
         expected
+    )
+
+
+def _checkbox(attrs=None):
+    return forms.CheckboxInput(attrs, check_test=lambda value: value in (True, "1", "true", "True"))
+
+
+@pytest.mark.parametrize("value", VALUES)
+@pytest.mark.parametrize("attrs", ATTRS)
+@pytest.mark.parametrize(
+    ("quick", "django"),
+    [
+        (QuickTextInput, forms.TextInput),
+        (QuickNumberInput, forms.NumberInput),
+        (OneCheckbox, _checkbox),
+    ],
+)
+def test_quick_inputs_render_the_markup_of_django_inputs(quick, django, value, attrs):
+    def built(widget):
+        return widget(dict(attrs) if attrs else None)
+
+    assert built(quick).render("q", value) == built(django).render("q", value)
+    assert built(quick).render("q", value, {"id": "id_q"}) == built(django).render(
+        "q", value, {"id": "id_q"}
     )
