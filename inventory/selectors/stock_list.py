@@ -23,7 +23,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 
 from core.csv_export import DATETIME, NUMBER, Column
-from core.expressions import RowComparison
+from core.expressions import RowComparison, sharing_subqueries, with_clause
 from core.streaming import stream_rows
 from warehouses.models import Warehouse
 
@@ -385,19 +385,23 @@ def _token(line: ListedLine, *, forward: bool) -> str:
 
 def capped_counts(*querysets: QuerySet, cap: int = COUNT_CAP) -> list[tuple[int, bool]]:
     """How many rows each queryset matches, counting no further than ``cap``, all in ONE
-    statement (one scalar subquery each): [(count, True if more), ...]."""
+    statement (one scalar subquery each): [(count, True if more), ...]. Subqueries they share
+    (``core.expressions.SharedSubquery``) are computed once for all."""
     parts, params = [], []
-    for position, queryset in enumerate(querysets):
-        limited = queryset.order_by().values("pk")[: cap + 1]
-        try:
-            sql, sql_params = limited.query.get_compiler(using=limited.db).as_sql()
-        except EmptyResultSet:  # e.g. a search that matches no variant: nothing to count
-            parts.append("0")
-            continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{position})")
-        params.extend(sql_params)
-    with connections[querysets[0].db].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
+    connection = connections[querysets[0].db]
+    with sharing_subqueries() as shared:
+        for position, queryset in enumerate(querysets):
+            limited = queryset.order_by().values("pk")[: cap + 1]
+            try:
+                sql, sql_params = limited.query.get_compiler(using=limited.db).as_sql()
+            except EmptyResultSet:  # e.g. a search that matches no variant: nothing to count
+                parts.append("0")
+                continue
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{position})")
+            params.extend(sql_params)
+    prelude, prelude_params = with_clause(shared, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{prelude}SELECT {', '.join(parts)}", [*prelude_params, *params])
         found = cursor.fetchone()
     return [(min(count, cap), count > cap) for count in found]
 

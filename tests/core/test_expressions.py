@@ -4,11 +4,13 @@ import operator
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Lower
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Variant
-from core.expressions import AnyOf, RowComparison
+from core.expressions import AnyOf, RowComparison, SharedSubquery
 from inventory.models import StockLine
 from tests.factories import VariantFactory, WarehouseFactory
 from tests.helpers import receive
@@ -99,3 +101,42 @@ def test_any_of_takes_expressions_and_text_values_with_quotes(lines):
 def test_any_of_no_values_matches_nothing(lines):
     assert not StockLine.objects.filter(AnyOf("id", [])).exists()
     assert StockLine.objects.exclude(AnyOf("id", [])).count() == 12
+
+
+def _counts_sharing(*querysets):
+    from inventory.selectors.stock_list import capped_counts
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = capped_counts(*querysets, cap=100)
+    return counts, queries.captured_queries[0]["sql"]
+
+
+def test_a_shared_subquery_is_computed_once_for_the_whole_statement(lines):
+    sk1 = Variant.objects.filter(sku__in=["SK-1", "SK-2"]).values("pk")
+    in_sk1 = StockLine.objects.filter(variant__in=SharedSubquery(sk1, "chosen_variants"))
+
+    counts, sql = _counts_sharing(in_sk1, in_sk1.filter(warehouse__code="PAR"), in_sk1)
+
+    assert counts == [(6, False), (2, False), (6, False)]
+    assert sql.startswith('WITH "chosen_variants" AS') and sql.count("SK-1") == 1
+
+
+def test_outside_a_shared_statement_it_is_a_plain_subquery(lines):
+    sk1 = Variant.objects.filter(sku="SK-1").values("pk")
+    found = StockLine.objects.filter(variant__in=SharedSubquery(sk1, "chosen_variants"))
+
+    assert found.count() == 3
+    assert "WITH" not in str(found.query)
+
+
+def test_two_different_subqueries_under_one_name_are_not_confused(lines):
+    first = Variant.objects.filter(sku="SK-1").values("pk")
+    second = Variant.objects.filter(sku__in=["SK-2", "SK-3"]).values("pk")
+
+    counts, sql = _counts_sharing(
+        StockLine.objects.filter(variant__in=SharedSubquery(first, "chosen_variants")),
+        StockLine.objects.filter(variant__in=SharedSubquery(second, "chosen_variants")),
+    )
+
+    assert counts == [(3, False), (6, False)]
+    assert "SK-1" in sql and "SK-3" in sql  # the first shared, the second inline

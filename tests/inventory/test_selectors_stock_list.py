@@ -15,6 +15,7 @@ from inventory.selectors.stock_list import (
     StatusCounts,
     capped_count,
     export_rows,
+    list_counts,
     status_counts,
     stock_list_page,
 )
@@ -278,6 +279,30 @@ def test_every_way_of_searching_pages_through_the_same_lines_in_the_same_order(s
             break
 
     assert [line.pk for line in shown] == [line.pk for line in expected]
+
+
+@pytest.mark.parametrize("few", [500, 0], ids=["few matches", "many matches"])
+def test_search_counts_are_exact_and_read_the_matching_variants_once(few, monkeypatch):
+    monkeypatch.setattr("inventory.selectors.search.FEW_MATCHING_VARIANTS", few)
+    warehouse = WarehouseFactory()
+    for number in range(6):
+        hoodie = VariantFactory(product=ProductFactory(name=f"Alpine hoodie {number}"))
+        stock_receive(warehouse=warehouse, lines=[StockQuantity(hoodie, number + 1)])
+        stock_adjust(variant=hoodie, warehouse=warehouse, quantity=-number - 1, reason="loss")
+        stock_receive(warehouse=warehouse, lines=[StockQuantity(VariantFactory(), 1)])
+    # As the list counts: the lines checked one by one, not walked in SKU order.
+    found = StockLine.objects.search("hoodie", walk_variants=False)
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = list_counts(found, found, cap=4)
+
+    assert counts == ((4, True), StatusCounts(low=0, out=4, low_more=False, out_more=True))
+    [statement] = queries.captured_queries
+    if few == 0:
+        # SKU, barcode and variant name in one set, product name in the other: each once,
+        # not once per count.
+        assert statement["sql"].startswith("WITH ")
+        assert statement["sql"].count("hoodie") == 4
 
 
 def test_a_search_that_matches_nothing_counts_nothing(search):
