@@ -5,6 +5,24 @@ from decimal import Decimal
 from inventory.models import StockLine
 from inventory.services import StockQuantity, stock_receive
 
+#: The contract's CSV columns (shared/CONTRACT.md), spelled out: the tests do not read them from
+#: the code they check.
+STOCK_AT_DATE_COLUMNS = ["Product", "Variant", "SKU", "Warehouse", "On hand", "Unit cost", "Value"]
+JOURNAL_COLUMNS = [
+    "Date",
+    "SKU",
+    "Product",
+    "Variant",
+    "Warehouse",
+    "Type",
+    "Reason",
+    "Quantity",
+    "Balance after",
+    "Reference",
+    "Note",
+    "User",
+]
+
 
 def receive(variant, warehouse, qty, **kwargs):
     """Receive ``qty`` of ``variant`` into ``warehouse`` (a supplier reception); return the line."""

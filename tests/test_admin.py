@@ -25,7 +25,7 @@ from core.admin_csv import (
 from inventory.admin import MovementAdmin
 from inventory.models import HoldChange, Movement, StockLine
 from tests.factories import UserFactory
-from tests.helpers import d, line_of, receive
+from tests.helpers import JOURNAL_COLUMNS, d, line_of, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -189,17 +189,7 @@ def test_movement_export_in_the_spreadsheet_variant(client, superuser, variant, 
 
     assert response.content.startswith("\ufeff".encode())
     rows = exported_rows(response, ";")
-    assert rows[0][:9] == [
-        "Date",
-        "SKU",
-        "Product",
-        "Variant",
-        "Warehouse",
-        "Type",
-        "Reason",
-        "Quantity",
-        "Balance after",
-    ]
+    assert rows[0][:9] == JOURNAL_COLUMNS[:9]
     assert rows[1][5:9] == ["Entry", "Supplier reception", "2,000", "2,000"]
 
 

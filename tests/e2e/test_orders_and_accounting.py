@@ -16,24 +16,10 @@ from inventory.services.clock import simulated_time
 from orders.models import Stage
 from orders.services import OrderLineInput, order_create, order_set_stage
 from tests.factories import ProductFactory, UserFactory, VariantFactory, WarehouseFactory
+from tests.helpers import JOURNAL_COLUMNS, STOCK_AT_DATE_COLUMNS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-STOCK_AT_DATE_HEADER = ["Product", "Variant", "SKU", "Warehouse", "On hand", "Unit cost", "Value"]
-JOURNAL_HEADER = [
-    "Date",
-    "SKU",
-    "Product",
-    "Variant",
-    "Warehouse",
-    "Type",
-    "Reason",
-    "Quantity",
-    "Balance after",
-    "Reference",
-    "Note",
-    "User",
-]
 #: Links of the top bar and the SKU page that change stock: an accountant sees none of them.
 WRITE_LINKS = ("Adjust", "Receptions", "Receive", "Transfer", "Locks", "Counts")
 
@@ -165,7 +151,7 @@ def test_the_accountant_reads_and_downloads_the_stock_at_a_past_date(
     page.screenshot(path=screenshot_dir / "accountant-stock-at-date.png", full_page=True)
 
     rows = download_csv(page, "Download CSV")
-    assert rows[0] == STOCK_AT_DATE_HEADER
+    assert rows[0] == STOCK_AT_DATE_COLUMNS
     lines = {(row[2], row[3]): row for row in rows[1:] if row[2]}
     assert set(lines) == {("MUG-BLUE", "PAR"), ("TOWEL-SAGE", "PAR"), ("SOAP-OLIVE", "LYO")}
     product, variant, _, _, on_hand, unit_cost, value = lines["MUG-BLUE", "PAR"]
@@ -194,9 +180,9 @@ def test_the_accountant_filters_and_downloads_the_movement_journal(
     page.screenshot(path=screenshot_dir / "accountant-journal.png", full_page=True)
 
     rows = download_csv(page, "Download CSV")
-    assert rows[0] == JOURNAL_HEADER
+    assert rows[0] == JOURNAL_COLUMNS
     assert len(rows) == 3
-    by_sku = {row[1]: dict(zip(JOURNAL_HEADER, row, strict=True)) for row in rows[1:]}
+    by_sku = {row[1]: dict(zip(JOURNAL_COLUMNS, row, strict=True)) for row in rows[1:]}
     assert set(by_sku) == {"MUG-BLUE", "TOWEL-SAGE"}
     mug = by_sku["MUG-BLUE"]
     assert (mug["Product"], mug["Warehouse"], mug["Type"], mug["Reason"]) == (

@@ -18,12 +18,10 @@ from inventory.selectors.journal import Cursor, journal_page
 from inventory.services import StockQuantity, stock_adjust, stock_receive, stock_transfer
 from inventory.services.clock import simulated_time
 from tests.factories import UserFactory, VariantFactory, WarehouseFactory
+from tests.helpers import JOURNAL_COLUMNS
 
 pytestmark = pytest.mark.django_db
 
-JOURNAL_HEADER = (
-    "Date,SKU,Product,Variant,Warehouse,Type,Reason,Quantity,Balance after,Reference,Note,User"
-)
 T0 = datetime.fromisoformat("2025-06-02T08:00:00+00:00")
 
 
@@ -232,7 +230,7 @@ def test_journal_csv_has_the_contract_columns_in_time_order(client, accountant, 
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = csv_of(response)
-    assert ",".join(rows[0]) == JOURNAL_HEADER
+    assert rows[0] == JOURNAL_COLUMNS
     first, breakage, transfer_out, transfer_in = rows[1], rows[2], rows[3], rows[4]
     movement = history.first()
     assert first == [
@@ -272,7 +270,7 @@ def test_journal_spreadsheet_variant_has_bom_semicolons_and_decimal_commas(
 
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
-    assert ";".join(rows[0]) == JOURNAL_HEADER.replace(",", ";")
+    assert rows[0] == JOURNAL_COLUMNS
     assert rows[1][7:9] == ["-2,000", "8,000"]
 
 

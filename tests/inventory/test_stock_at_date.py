@@ -32,10 +32,10 @@ from inventory.services.clock import simulated_time
 from inventory.services.costing import weighted_average
 from inventory.views.stock_at_date import PAGE_SIZE
 from tests.factories import UserFactory, VariantFactory, WarehouseFactory
+from tests.helpers import STOCK_AT_DATE_COLUMNS
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["Product", "Variant", "SKU", "Warehouse", "On hand", "Unit cost", "Value"]
 T0 = datetime.fromisoformat("2025-12-31T10:00:00+00:00")
 
 
@@ -173,7 +173,7 @@ def test_stock_at_date_csv_lists_lines_then_totals_that_match_the_ledger(
         'attachment; filename="stock-at-2026-01-01T000000.csv"'
     )
     rows = csv_of(response)
-    assert rows[0] == HEADER
+    assert rows[0] == STOCK_AT_DATE_COLUMNS
     lines = [row for row in rows[1:] if row[2]]
     totals = [row for row in rows[1:] if not row[2]]
     assert rows[1 : 1 + len(lines)] == lines  # every line before the first total
@@ -222,7 +222,7 @@ def test_stock_at_date_spreadsheet_variant(client, accountant, year_end):
 
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == HEADER
+    assert rows[0] == STOCK_AT_DATE_COLUMNS
     assert rows[1][4:] == ["9,000", "3,0000", "27,00"]
     assert rows[-1] == ["Total", "All warehouses", "", "", "20,500", "", "74,25"]
 
