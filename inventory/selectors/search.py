@@ -25,7 +25,8 @@ from django.db.models.functions import Lower
 from catalog.models import Variant
 from core.expressions import AnyOf, SharedSubquery
 
-#: Up to this many variants matching, their lines are looked up by variant id.
+#: Up to this many variants matching, their lines are looked up by variant (id, or SKU for a
+#: page in SKU order).
 FEW_MATCHING_VARIANTS = 500
 
 
@@ -69,7 +70,7 @@ class StockSearch:
         for its ten lines) rather than each line.
         """
         if self.few_ids is not None:
-            if walk_variants and self.few_skus:
+            if walk_variants:
                 return Q(AnyOf(Lower("variant__sku"), self.few_skus))
             return Q(AnyOf("variant_id", self.few_ids))
         if walk_variants:
