@@ -1,3 +1,5 @@
+from functools import cache
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -30,15 +32,29 @@ def visible_warehouses(user) -> list["Warehouse"]:
 
 def _warehouses_of(user) -> tuple[list["Warehouse"], frozenset[int] | None]:
     if not hasattr(user, "_stockroom_warehouses"):
-        assigned = Warehouse.assigned_staff.through.objects.filter(
-            warehouse=models.OuterRef("pk"), user=user.pk
-        )
-        warehouses = list(
-            Warehouse.objects.annotate(assigned=models.Exists(assigned)).order_by("code")
-        )
+        warehouses = list(Warehouse.objects.raw(_warehouses_sql(), [user.pk]))
         scope = frozenset(w.pk for w in warehouses if w.assigned)
         user._stockroom_warehouses = (warehouses, None if user.is_superuser else scope or None)
     return user._stockroom_warehouses
+
+
+@cache
+def _warehouses_sql() -> str:
+    """Every warehouse by code, with ``assigned``: whether the user (the parameter) is
+    assigned to it.
+
+    Written once, from the models' own table and column names: every page reads it, and the
+    ORM took twice as long to build this query as the database to answer it (0.4 ms).
+    """
+    meta = Warehouse._meta
+    through = Warehouse.assigned_staff.through._meta
+    columns = ", ".join(f'w."{field.column}"' for field in meta.concrete_fields)
+    return (
+        f'SELECT {columns}, EXISTS (SELECT 1 FROM "{through.db_table}" a '
+        f'WHERE a."{through.get_field("warehouse").column}" = w."{meta.pk.column}" '
+        f'AND a."{through.get_field("user").column}" = %s) AS "assigned" '
+        f'FROM "{meta.db_table}" w ORDER BY w."{meta.get_field("code").column}"'
+    )
 
 
 class WarehouseQuerySet(models.QuerySet):
