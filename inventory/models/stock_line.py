@@ -40,7 +40,12 @@ class StockLine(models.Model):
     """One variant in one warehouse: the quantities the whole app is about."""
 
     variant = models.ForeignKey(
-        Variant, verbose_name=_("variant"), on_delete=models.PROTECT, related_name="stock_lines"
+        Variant,
+        verbose_name=_("variant"),
+        on_delete=models.PROTECT,
+        related_name="stock_lines",
+        # Indexed with the status (Meta.indexes), which serves the variant's lookups too.
+        db_index=False,
     )
     warehouse = models.ForeignKey(
         Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="stock_lines"
@@ -121,6 +126,10 @@ class StockLine(models.Model):
         ]
         indexes = [
             models.Index(fields=["warehouse", "variant"], name="inventory_sl_wh_variant"),
+            # A narrow search's Low stock and Stockout counts: the lines of its few variants in
+            # one status, from the index alone (70 variants: 1.4 ms -> 0.26 ms at a million
+            # lines; by the variant alone, PostgreSQL also read every Stockout line's entry).
+            models.Index(fields=["variant", "status"], name="inventory_sl_variant_status"),
             # The inventory list: the status filter and its counts, and keyset paging on each
             # sortable column of the line (the id breaks ties).
             # With the variant, so that a search's Low stock and Stockout counts read the
