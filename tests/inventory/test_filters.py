@@ -208,3 +208,18 @@ def test_history_refuses_a_period_that_ends_before_it_starts(merchant):
 
     assert not filterset.is_valid()
     assert filterset.errors["to"] == [MSG_PERIOD_REVERSED]
+
+
+def test_warehouse_choices_are_those_of_each_requests_user(shop, merchant):
+    """The form class is built once per process: its choices must still be each user's."""
+    staff = UserFactory(role="Warehouse staff")
+    WarehouseFactory(code="MRS").assigned_staff.add(staff)
+
+    for user, codes in [(merchant, ["", "LYO", "MRS", "PAR"]), (staff, ["", "MRS"])] * 2:
+        field = filtered("", user).form.fields["warehouse"]
+        assert [code for code, _ in field.choices] == codes
+
+    outside = filtered("warehouse=PAR", staff)
+    assert not outside.is_valid()
+    assert outside.form.errors["warehouse"] == [MSG_UNKNOWN_WAREHOUSE % {"value": "PAR"}]
+    assert filtered("warehouse=PAR", merchant).is_valid()
