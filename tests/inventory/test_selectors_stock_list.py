@@ -6,7 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog.models import Variant
 from inventory.models import StockLine, StockStatus
+from inventory.selectors.search import TEXT_MARK, StockSearch
 from inventory.selectors.stock_list import (
     ORDERINGS,
     InvalidPageToken,
@@ -303,6 +305,36 @@ def test_search_counts_are_exact_and_read_the_matching_variants_once(few, monkey
         # not once per count.
         assert statement["sql"].startswith("WITH ")
         assert statement["sql"].count("hoodie") == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("50%", {"Mug 50% off"}),
+        ("a_b", {"Tag A_B"}),
+        ("back\\slash", {"Sign back\\slash"}),
+        ("it's", {"It's a mug"}),
+        ("%", {"Mug 50% off"}),
+        ("_", {"Tag A_B"}),
+        (TEXT_MARK, set()),
+    ],
+)
+def test_search_reads_like_patterns_characters_as_themselves(text, found):
+    """The first matches are read with SQL built once, the text put in its LIKE patterns:
+    escaped as the ORM's lookups do, so that both find the same variants."""
+    names = ["Mug 50% off", "Mug 500 off", "Tag A_B", "Tag AXB", "Sign back\\slash", "It's a mug"]
+    for name in names:
+        VariantFactory(name=name, product=ProductFactory(name="Thing"))
+
+    search = StockSearch.read(text)
+
+    by_orm = set(search.by_variant.values_list("pk", flat=True)) | set(
+        search.by_product.values_list("pk", flat=True)
+    )
+    assert set(search.few_ids) == by_orm
+    assert set(Variant.objects.filter(pk__in=search.few_ids).values_list("name", flat=True)) == (
+        found
+    )
 
 
 def test_a_search_that_matches_nothing_counts_nothing(search):
