@@ -242,7 +242,7 @@ def floor_calls(bench: Bench, candidates: dict[str, str], params: dict):
 
 def measure(bench: Bench) -> None:
     scale = bench.scale
-    runs, warmups = scale.runs, scale.warmups
+    runs, warmups = scale.list_runs or scale.runs, scale.warmups
     empty_answer = _get_ok(bench, EMPTY_PATH)
     empty_queries = int(empty_answer.header("x-bench-queries", "0"))
     queries: dict[str, int] = {}
@@ -280,7 +280,7 @@ def measure(bench: Bench) -> None:
             name = min(timed, key=lambda key: timed[key][0].median)
             raw, rows = timed[name]
             name = name.removeprefix("floor:")
-            admin_runs = runs if page == "first" else scale.slow_runs
+            admin_runs = scale.runs if page == "first" else scale.slow_runs
             admin, admin_answer = repeat(
                 lambda u=admin_url: _get_ok(bench, u), runs=admin_runs, warmups=1
             )

@@ -22,6 +22,9 @@ class Scale:
     reception_lines: int = 1000
     #: "A few minutes" to seed at full scale; no bound for the smaller ones.
     seed_seconds_target: float | None = None
+    #: Runs of the list pages, their floors and the empty view: pages of a few milliseconds,
+    #: whose median over 7 runs moved by 20% from one run of the benchmark to the next.
+    list_runs: int | None = None
 
     @property
     def stock_lines(self) -> int:
@@ -39,6 +42,7 @@ SCALES = {
         slow_runs=3,
         adjust_seconds=5.0,
         seed_seconds_target=300.0,
+        list_runs=31,
     ),
     "small": Scale(
         "small",
