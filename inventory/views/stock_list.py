@@ -6,6 +6,7 @@ count, the Low stock / Stockout counts, and the page: the same number for 10 or 
 """
 
 from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -61,13 +62,14 @@ def stock_list_filterset(request, queryset=None) -> StockLineFilter:
 
 
 def query_with(query: QueryDict, **changes) -> str:
-    """``query`` as a query string with some keys set (or removed, with None)."""
-    query = query.copy()
-    for key, value in changes.items():
-        query.pop(key, None)
-        if value not in (None, ""):
-            query[key] = value
-    encoded = query.urlencode(safe=",")
+    """``query`` as a query string with some keys set (or removed, with None), the changed
+    keys last; encoded as ``QueryDict.urlencode(safe=",")`` does, without copying the
+    QueryDict (a deep copy: a page builds a dozen of these links)."""
+    pairs = [
+        (key, value) for key, values in query.lists() if key not in changes for value in values
+    ]
+    pairs += [(key, value) for key, value in changes.items() if value not in (None, "")]
+    encoded = urlencode(pairs, safe=",", quote_via=quote)
     return f"?{encoded}" if encoded else "?"
 
 

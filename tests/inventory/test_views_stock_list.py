@@ -6,6 +6,7 @@ from html import unescape
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from inventory.filters import MSG_UNKNOWN_STATUS, MSG_UNKNOWN_WAREHOUSE
@@ -13,7 +14,7 @@ from inventory.models import StockLine
 from inventory.selectors.stock_list import PAGE_SIZE
 from inventory.services import StockQuantity, stock_adjust, stock_receive
 from inventory.services.clock import simulated_time
-from inventory.views.stock_list import MSG_STALE_PAGE
+from inventory.views.stock_list import MSG_STALE_PAGE, query_with
 from tests.factories import ProductFactory, UserFactory, VariantFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
@@ -357,3 +358,27 @@ def test_a_nul_character_in_any_parameter_is_refused_not_a_server_error(client, 
 
     assert page.status_code == 200
     assert export.status_code in (200, 400)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=mug&status=low,out&page=abc",
+        "q=caf%C3%A9+cr%C3%A8me&q=second&warehouse=PAR",
+        "q=a%26b%3Dc%2Bd%23e%25f&ordering=-available",
+    ],
+)
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"page": None}, {"status": "low", "page": None}, {"q": "x y/é"}, {"cover": ""}],
+)
+def test_links_are_encoded_as_querydict_encodes_them(query, changes):
+    """query_with builds the page's links without copying the QueryDict: same strings."""
+    expected = QueryDict(query, mutable=True)
+    for key, value in changes.items():
+        expected.pop(key, None)
+        if value not in (None, ""):
+            expected[key] = value
+
+    assert query_with(QueryDict(query), **changes) == "?" + expected.urlencode(safe=",")
