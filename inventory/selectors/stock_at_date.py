@@ -214,7 +214,7 @@ LEFT JOIN LATERAL (
           ORDER BY m.created_at DESC LIMIT 2) r
     ORDER BY r.created_at DESC LIMIT 1
 ) last ON true
-WHERE sl.warehouse_id = ANY(%(warehouses)s)
+WHERE {in_warehouses}
   AND (last.created_at IS NOT NULL OR sl.created_at < %(at)s)
 """
 
@@ -276,11 +276,26 @@ ORDER BY w.code
 """
 
 
-def _sql(template: str) -> str:
+#: The lines' warehouses, when not every warehouse is chosen.
+IN_WAREHOUSES = "sl.warehouse_id = ANY(%(warehouses)s)"
+
+
+def _sql(template: str, *, every_warehouse: bool = False) -> str:
+    """``every_warehouse``: no condition on the lines' warehouse. Over every line, PostgreSQL
+    then reads them in variant order and merges them with the costs (3.0 s at a million
+    lines); under a condition that every line meets, it took a hash join instead, which
+    probes the movements out of their order (5.2 s)."""
     tables = _tables()
+    in_warehouses = "TRUE" if every_warehouse else IN_WAREHOUSES
     return template.format(
-        lines=LINES_SQL.format(**tables), costs=COSTS_SQL.format(**tables), **tables
+        lines=LINES_SQL.format(in_warehouses=in_warehouses, **tables),
+        costs=COSTS_SQL.format(**tables),
+        **tables,
     )
+
+
+def _every_warehouse(warehouse_ids: Sequence[int]) -> bool:
+    return set(warehouse_ids) >= set(Warehouse.objects.values_list("pk", flat=True))
 
 
 def _postgres_page(moment, warehouse_ids, after, size) -> list[StockAtDateRow]:
@@ -301,7 +316,8 @@ def _postgres_rows(moment, warehouse_ids) -> Iterator[StockAtDateRow]:
     # A server-side cursor inside a transaction streams the rows as they are read; outside one,
     # PostgreSQL would materialise the whole result first (WITH HOLD). See core/streaming.py.
     with streaming_transaction(), connection.chunked_cursor() as cursor:
-        cursor.execute(_sql(ALL_ROWS_SQL), {"at": moment, "warehouses": warehouse_ids})
+        sql = _sql(ALL_ROWS_SQL, every_warehouse=_every_warehouse(warehouse_ids))
+        cursor.execute(sql, {"at": moment, "warehouses": warehouse_ids})
         while batch := cursor.fetchmany(FETCH_SIZE):
             for row in batch:
                 yield StockAtDateRow(*row)
@@ -309,7 +325,8 @@ def _postgres_rows(moment, warehouse_ids) -> Iterator[StockAtDateRow]:
 
 def _postgres_totals(moment, warehouse_ids) -> list[WarehouseTotal]:
     with connection.cursor() as cursor:
-        cursor.execute(_sql(TOTALS_SQL), {"at": moment, "warehouses": warehouse_ids})
+        sql = _sql(TOTALS_SQL, every_warehouse=_every_warehouse(warehouse_ids))
+        cursor.execute(sql, {"at": moment, "warehouses": warehouse_ids})
         return [
             WarehouseTotal(code, lines, on_hand, value, uncosted)
             for code, lines, on_hand, value, uncosted in cursor.fetchall()

@@ -155,6 +155,26 @@ def test_totals_per_warehouse_add_up_the_rows(year_end, variant, warehouse, othe
     ]
 
 
+def test_some_warehouses_or_every_one_read_the_same_lines(
+    year_end, variant, warehouse, other_warehouse
+):
+    """Over every warehouse the lines are read without a condition on their warehouse."""
+    every = [warehouse.pk, other_warehouse.pk]
+
+    def summary(ids, rows=False):
+        if rows:
+            return sorted((r.warehouse, r.sku, r.on_hand) for r in rows_at(ids))
+        totals = stock_at_date_totals(moment=YEAR_END, warehouse_ids=ids)
+        return [(t.code, t.lines, t.on_hand, t.value) for t in totals]
+
+    def rows_at(ids):
+        return stock_at_date_rows(moment=YEAR_END, warehouse_ids=ids)
+
+    for rows in (False, True):
+        one, other = summary([warehouse.pk], rows), summary([other_warehouse.pk], rows)
+        assert summary(every, rows) == sorted(one + other) and one and other
+
+
 def test_uncosted_lines_count_in_quantities_not_in_values(variant, warehouse):
     receive_at(at(0), variant, warehouse, 4)
 
