@@ -59,14 +59,9 @@ class WarehouseCodeField(forms.ChoiceField):
     def __init__(self, *, warehouses=(), empty_label="All warehouses", **kwargs):
         self.empty_label = empty_label
         super().__init__(**kwargs)
-        self.warehouses = warehouses
+        self.set_warehouses(warehouses)
 
-    @property
-    def warehouses(self) -> list:
-        return list(self.by_code.values())
-
-    @warehouses.setter
-    def warehouses(self, warehouses):
+    def set_warehouses(self, warehouses) -> None:
         self.by_code = {warehouse.code: warehouse for warehouse in warehouses}
         self.choices = [("", self.empty_label)] + [
             (warehouse.code, f"{warehouse.code} – {warehouse.name}") for warehouse in warehouses
@@ -189,7 +184,8 @@ class StockLineFilter(django_filters.FilterSet):
             user = getattr(self.request, "user", None)
             # Read with the user's scope (visible_warehouses): a ModelChoiceFilter would
             # read them again, through a server-side cursor.
-            super().form.fields["warehouse"].warehouses = visible_warehouses(user) if user else []
+            warehouses = visible_warehouses(user) if user else []
+            super().form.fields["warehouse"].set_warehouses(warehouses)
         return self._form
 
     def get_form_class(self):

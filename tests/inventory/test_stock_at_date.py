@@ -159,20 +159,19 @@ def test_some_warehouses_or_every_one_read_the_same_lines(
     year_end, variant, warehouse, other_warehouse
 ):
     """Over every warehouse the lines are read without a condition on their warehouse."""
-    every = [warehouse.pk, other_warehouse.pk]
 
-    def summary(ids, rows=False):
-        if rows:
-            return sorted((r.warehouse, r.sku, r.on_hand) for r in rows_at(ids))
-        totals = stock_at_date_totals(moment=YEAR_END, warehouse_ids=ids)
-        return [(t.code, t.lines, t.on_hand, t.value) for t in totals]
+    def totals(ids):
+        found = stock_at_date_totals(moment=YEAR_END, warehouse_ids=ids)
+        return [(t.code, t.lines, t.on_hand, t.value) for t in found]
 
-    def rows_at(ids):
-        return stock_at_date_rows(moment=YEAR_END, warehouse_ids=ids)
+    def rows(ids):
+        found = stock_at_date_rows(moment=YEAR_END, warehouse_ids=ids)
+        return sorted((row.warehouse, row.sku, row.on_hand) for row in found)
 
-    for rows in (False, True):
-        one, other = summary([warehouse.pk], rows), summary([other_warehouse.pk], rows)
-        assert summary(every, rows) == sorted(one + other) and one and other
+    for read in (totals, rows):
+        one, other = read([warehouse.pk]), read([other_warehouse.pk])
+        assert one and other
+        assert read([warehouse.pk, other_warehouse.pk]) == sorted(one + other)
 
 
 def test_uncosted_lines_count_in_quantities_not_in_values(variant, warehouse):
