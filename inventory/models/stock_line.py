@@ -132,8 +132,8 @@ class StockLine(models.Model):
             models.Index(fields=["variant", "status"], name="inventory_sl_variant_status"),
             # The inventory list: the status filter and its counts, and keyset paging on each
             # sortable column of the line (the id breaks ties).
-            # With the variant, so that a search's Low stock and Stockout counts read the
-            # index alone (the lines of 10,000 matching variants: 0.5 s -> 0.2 s).
+            # With the variant, so that a broad search's Low stock and Stockout counts read
+            # the index alone (the lines of 10,000 matching variants: 0.5 s -> 0.2 s).
             models.Index(
                 fields=["status", "warehouse"], name="inventory_sl_status_wh", include=["variant"]
             ),
