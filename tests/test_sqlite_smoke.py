@@ -82,6 +82,33 @@ def test_sqlite_migrate_seed_and_verify(tmp_path):
     assert snapshot(database) == seeded
 
     with sqlite3.connect(database) as db:
+        # The lines' copy of their variant's product, kept by SQLite's triggers.
+        astray = (
+            "SELECT COUNT(*) FROM inventory_stockline l JOIN catalog_variant v "
+            "ON v.id = l.variant_id WHERE l.product_id IS NOT v.product_id"
+        )
+        assert db.execute(astray).fetchone()[0] == 0
+        variant_id, product_id = db.execute(
+            "SELECT variant_id, product_id FROM inventory_stockline ORDER BY id LIMIT 1"
+        ).fetchone()
+        other = db.execute(
+            "SELECT MIN(id) FROM catalog_product WHERE id != ?", [product_id]
+        ).fetchone()[0]
+        db.execute("UPDATE catalog_variant SET product_id = ? WHERE id = ?", [other, variant_id])
+        assert db.execute(astray).fetchone()[0] == 0
+        assert (
+            db.execute(
+                "SELECT COUNT(*) FROM inventory_stockline WHERE variant_id = ? AND product_id = ?",
+                [variant_id, other],
+            ).fetchone()[0]
+            > 0
+        )
+        db.execute(
+            "UPDATE catalog_variant SET product_id = ? WHERE id = ?", [product_id, variant_id]
+        )
+        db.commit()
+
+    with sqlite3.connect(database) as db:
         for table in ("inventory_movement", "inventory_holdchange"):
             for statement in (f"UPDATE {table} SET note = 'edited'", f"DELETE FROM {table}"):
                 with pytest.raises(sqlite3.DatabaseError, match="append-only"):

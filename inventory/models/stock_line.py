@@ -8,7 +8,7 @@ from django.db.models.lookups import LessThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import QUANTITY_DIGITS, QUANTITY_PLACES, Variant
+from catalog.models import QUANTITY_DIGITS, QUANTITY_PLACES, Product, Variant
 from warehouses.models import Warehouse
 
 from ..querysets import StockLineQuerySet
@@ -49,6 +49,20 @@ class StockLine(models.Model):
     )
     warehouse = models.ForeignKey(
         Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="stock_lines"
+    )
+    #: The variant's product, copied here and kept by the database (triggers of migration
+    #: 0015, on insert and when a variant moves to another product): a broad search's counts
+    #: then check a line's product in the status index, without listing the products'
+    #: variants first. Null only on SQLite, between its insert and its trigger.
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        # A product with stock lines has variants, which protect it already.
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        null=True,
+        editable=False,
+        db_index=False,
     )
     #: Physically in the warehouse (the "Total"). Equals the sum of the line's movements.
     on_hand = quantity_field(_("on hand"), default=ZERO)
@@ -132,10 +146,13 @@ class StockLine(models.Model):
             models.Index(fields=["variant", "status"], name="inventory_sl_variant_status"),
             # The inventory list: the status filter and its counts, and keyset paging on each
             # sortable column of the line (the id breaks ties).
-            # With the variant, so that a broad search's Low stock and Stockout counts read
-            # the index alone (the lines of 10,000 matching variants: 0.5 s -> 0.2 s).
+            # With the variant and the product, so that a broad search's Low stock and Stockout
+            # counts read the index alone (the lines of 10,000 matching variants: 0.5 s ->
+            # 0.2 s; by their 1,380 products rather than their variants, 13 -> 6 ms).
             models.Index(
-                fields=["status", "warehouse"], name="inventory_sl_status_wh", include=["variant"]
+                fields=["status", "warehouse"],
+                name="inventory_sl_status_wh",
+                include=["variant", "product"],
             ),
             models.Index(fields=["available", "id"], name="inventory_sl_available_id"),
             # "Low stock or Stockout" sorted by available: a tenth of the lines, in order.
