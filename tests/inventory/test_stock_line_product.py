@@ -4,7 +4,6 @@ whoever writes the line or moves the variant, the broad search counts by it."""
 import pytest
 from django.db import connection
 
-from catalog.models import Variant
 from inventory.models import StockLine
 from inventory.selectors import search as search_module
 from inventory.selectors.stock_list import list_counts
@@ -59,7 +58,9 @@ def test_a_variant_moved_to_another_product_moves_its_lines_and_no_other(warehou
 
 def test_saving_a_line_or_a_variant_without_moving_it_keeps_the_product(variant, warehouse):
     line = receive(variant, warehouse, 4)
-    Variant.objects.filter(pk=variant.pk).update(name="Renamed")
+    # Full saves: each names the product (the variant's) and the variant (the line's).
+    variant.name = "Renamed"
+    variant.save()
     line.save()
 
     assert StockLine.objects.get(pk=line.pk).product_id == variant.product_id
