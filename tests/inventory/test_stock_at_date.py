@@ -194,9 +194,9 @@ def test_a_whole_report_reads_each_line_and_each_variant_cost_once_whatever_the_
 ):
     """Tables filled since autovacuum last saw them empty look empty to the planner, which may
     then nest the joins so that the lines or the costs are computed again for each line or
-    variant: a test's few hundred rows once took over 300 s in CI, and here (60 variants) the
-    costs were read once per line. Computed once (MATERIALIZED), the report reads what it
-    needs once, whatever the join order."""
+    variant: a test's few hundred rows once took over 300 s in CI, and on a test database that
+    autovacuum had seen empty, this data had its costs read once per line. Computed once
+    (MATERIALIZED), the report reads what it needs once, whatever the join order."""
     variants = VariantFactory.create_batch(60)
     for hours, variant in enumerate(variants):
         receive_at(at(hours), variant, warehouse, 5, Decimal("2.00"))
