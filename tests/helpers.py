@@ -2,8 +2,16 @@
 
 from decimal import Decimal
 
-from inventory.models import StockLine
-from inventory.services import StockQuantity, stock_receive
+from catalog.models import Unit, Variant
+from inventory.models import CountScope, CountSession, StockLine
+from inventory.services import (
+    CountedQuantity,
+    StockQuantity,
+    count_record_many,
+    count_session_start,
+    stock_receive,
+)
+from tests.factories import ProductFactory
 
 #: The contract's CSV columns (shared/CONTRACT.md), spelled out: the tests do not read them from
 #: the code they check.
@@ -38,3 +46,20 @@ def line_of(variant, warehouse) -> StockLine:
 def d(value) -> Decimal:
     """A quantity as the database returns it: a Decimal with 3 places."""
     return Decimal(value).quantize(Decimal("0.001"))
+
+
+def counted_everywhere(warehouse, *, lines: int) -> CountSession:
+    """``lines`` new variants received at 10 into ``warehouse``, then a full count of it with
+    every line counted at 11: the started session, one correction per line to apply."""
+    product = ProductFactory(name=f"Counted in {warehouse.code}")
+    Variant.objects.bulk_create(
+        Variant(product=product, name=f"V{n}", sku=f"{warehouse.code}-{n:06d}", unit=Unit.PIECE)
+        for n in range(lines)
+    )
+    variants = list(Variant.objects.filter(product=product))
+    stock_receive(warehouse=warehouse, lines=[StockQuantity(v, 10) for v in variants])
+    session = count_session_start(warehouse=warehouse, scope=CountScope.ALL)
+    count_record_many(
+        session=session, counted=[CountedQuantity(v.pk, Decimal(11)) for v in variants]
+    )
+    return session

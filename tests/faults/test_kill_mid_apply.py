@@ -18,17 +18,10 @@ from django.db import connection
 from bench.db import connection_url
 from bench.http import CSRF_INPUT, Client
 from bench.server import AppServer
-from catalog.models import Product, Unit, Variant
 from inventory.ledger import verify_ledger
-from inventory.models import CountScope, CountSession, CountStatus, Movement, StockLine
-from inventory.services import (
-    CountedQuantity,
-    StockQuantity,
-    count_record_many,
-    count_session_start,
-    stock_receive,
-)
-from tests.factories import CategoryFactory, UserFactory, WarehouseFactory
+from inventory.models import CountStatus, Movement, StockLine
+from tests.factories import UserFactory, WarehouseFactory
+from tests.helpers import counted_everywhere
 
 pytestmark = [
     pytest.mark.postgres,
@@ -41,22 +34,6 @@ pytestmark = [
 LINES = 40_000
 PASSWORD = "secret"
 POLL = 0.02
-
-
-def big_count(warehouse) -> CountSession:
-    product = Product.objects.create(name="Fault product", category=CategoryFactory())
-    Variant.objects.bulk_create(
-        Variant(product=product, name=f"V{n}", sku=f"KILL-{n:06d}", unit=Unit.PIECE)
-        for n in range(LINES)
-    )
-    variants = list(Variant.objects.filter(product=product))
-    stock_receive(warehouse=warehouse, lines=[StockQuantity(v, 10) for v in variants])
-    session = count_session_start(warehouse=warehouse, scope=CountScope.ALL)
-    # Every line counted one more than expected: one correction per line.
-    count_record_many(
-        session=session, counted=[CountedQuantity(v.pk, Decimal(11)) for v in variants]
-    )
-    return session
 
 
 def server_transaction_running(database: str, own_pid: int) -> bool:
@@ -91,7 +68,7 @@ def test_a_count_killed_mid_apply_is_all_or_nothing_and_applies_whole_afterwards
 ):
     warehouse = WarehouseFactory(code="KILL")
     UserFactory(username="fault-merchant", role="Merchant", password=PASSWORD)
-    session = big_count(warehouse)
+    session = counted_everywhere(warehouse, lines=LINES)  # one correction per line
     database = connection.settings_dict["NAME"]
     own_pid = connection.connection.info.backend_pid
     env = server_env()

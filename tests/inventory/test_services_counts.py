@@ -28,13 +28,12 @@ from inventory.services import (
     count_session_apply,
     count_session_cancel,
     count_session_start,
-    stock_receive,
     stock_reserve,
     stock_ship,
 )
 from inventory.services import counts as count_services
 from tests.factories import CategoryFactory, ProductFactory, VariantFactory, WarehouseFactory
-from tests.helpers import d, line_of, receive
+from tests.helpers import counted_everywhere, d, line_of, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -354,23 +353,11 @@ def test_a_sku_never_stocked_here_is_entered_by_its_count(warehouse, variant):
     assert verify_ledger().ok
 
 
-def counted_warehouse(lines: int):
-    """A warehouse with ``lines`` stock lines of 10, all counted at 11: its session, started."""
-    warehouse = WarehouseFactory()
-    product = ProductFactory()
-    Variant.objects.bulk_create(
-        Variant(product=product, name=f"V{n}", sku=f"{warehouse.code}-{n:05d}")
-        for n in range(lines)
-    )
-    variants = list(Variant.objects.filter(product=product))
-    stock_receive(warehouse=warehouse, lines=[StockQuantity(v, 10) for v in variants])
-    session = count_session_start(warehouse=warehouse, scope=CountScope.ALL)
-    count_record_many(session=session, counted=[CountedQuantity(v.pk, d(11)) for v in variants])
-    return session
-
-
 def stock_line_rows_read() -> int:
+    """Rows of stock lines read so far, this connection's own reads included: its pending
+    statistics are flushed when the statement before the read ends."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0) "
@@ -385,11 +372,11 @@ def test_applying_a_count_reads_the_stock_lines_a_bounded_number_of_times_on_sta
     """Statistics taken before the warehouse existed (a warehouse created, stocked and counted
     within autovacuum's minute) made the planner read every stock line of the warehouse again
     for each count line: quadratic, over 2 minutes for 40,000 lines in CI."""
-    counted_warehouse(20)
+    counted_everywhere(WarehouseFactory(), lines=20)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     lines = 2_000
-    session = counted_warehouse(lines)
+    session = counted_everywhere(WarehouseFactory(), lines=lines)
     before = stock_line_rows_read()
 
     count_session_apply(session=session)
